@@ -32,6 +32,11 @@ class FileFormatError(PosekitError, ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class ConfigError(PosekitError, ValueError):
+    """An option is invalid: an unknown name, a value of the wrong type, a combination that cannot work. The
+    message names the option, its value and, where there are few, the choices."""
+
+
 class TrajectoryError(PosekitError, ValueError):
     """Two trajectories cannot be compared (no common timestamps, too few poses, mismatched lengths)."""
 

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from posekit.errors import FileFormatError
-from posekit.training.config import ConfigError, config_options, resolve_config, save_config
+from posekit.errors import ConfigError
+from posekit.training.config import config_options, resolve_config, save_config
 
 
 class Optimiser(str, enum.Enum):

@@ -25,14 +25,10 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from posekit.errors import FileFormatError, PosekitError
+from posekit.errors import ConfigError, FileFormatError
 from posekit.fileio import atomic_write_text
 
 ConfigT = TypeVar("ConfigT")
-
-
-class ConfigError(PosekitError, ValueError):
-    """A configuration value is unknown or of the wrong type."""
 
 
 def _field_type(cls: type, field: dataclasses.Field) -> Any:
