@@ -1,0 +1,69 @@
+"""Trajectory files and the metrics every experiment is judged by.
+
+- :mod:`~posekit.metrics.trajectory`: the :class:`Trajectory` container (``T_world_cam`` poses).
+- :mod:`~posekit.metrics.trajectory_files`: TUM, KITTI, 7-Scenes/SUN3D, EuRoC and visloc files.
+- :mod:`~posekit.metrics.sync`: timestamp association (evo's ``associate_trajectories``).
+- :mod:`~posekit.metrics.alignment`: Umeyama SE(3) / Sim(3) / scale alignment.
+- :mod:`~posekit.metrics.statistics`: rmse, mean, median, std, min, max, sse.
+- :mod:`~posekit.metrics.ape_rpe`: APE and RPE with evo's definitions.
+- :mod:`~posekit.metrics.kitti_odometry`: the KITTI devkit metric and kitti-odom-eval's ATE / RPE.
+- :mod:`~posekit.metrics.pose_errors`: per-frame absolute pose errors, recall, relative pose errors.
+"""
+
+from posekit.metrics.alignment import (
+    AlignmentType,
+    Similarity,
+    align_trajectory,
+    apply_similarity,
+    umeyama_alignment,
+)
+from posekit.metrics.ape_rpe import (
+    MetricResult,
+    PoseRelation,
+    Unit,
+    ape_errors,
+    compute_ape,
+    compute_rpe,
+    error_unit,
+    rotation_angle,
+    rpe_errors,
+    rpe_pairs,
+)
+from posekit.metrics.kitti_odometry import (
+    KittiAlignment,
+    KittiOdometryResult,
+    KittiSegmentErrors,
+    evaluate_kitti_odometry,
+    kitti_rotation_error,
+    kitti_segment_errors,
+    kitti_translation_error,
+    trajectory_distances,
+)
+from posekit.metrics.pose_errors import (
+    PoseErrors,
+    PoseErrorSummary,
+    RelativePoseErrors,
+    absolute_pose_errors,
+    pose_errors_by_name,
+    relative_pose_errors,
+)
+from posekit.metrics.statistics import StatisticsType, compute_statistic, compute_statistics, median
+from posekit.metrics.sync import associate_trajectories, matching_time_indices
+from posekit.metrics.trajectory import Trajectory
+from posekit.metrics.trajectory_files import (
+    kitti_frame_indices,
+    read_euroc_csv,
+    read_frame_pose_folder,
+    read_kitti,
+    read_kitti_times,
+    read_pose_matrix_file,
+    read_tum,
+    read_visloc_poses,
+    write_kitti,
+    write_kitti_times,
+    write_pose_matrix_file,
+    write_tum,
+    write_visloc_poses,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]
