@@ -32,6 +32,7 @@ demo: $(VENV)/.installed
 	$(BIN)/posekit demo
 
 test: $(VENV)/.installed-test
+	bash scripts/install-browser.sh
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,0 +1,119 @@
+"""Checkpoints: written atomically, loaded without unpickling code, checked against the model they are for.
+
+Two files per trained model:
+
+- Lightning checkpoints (``checkpoints/best.ckpt``, ``checkpoints/last.ckpt``) for ``--resume``: written through
+  :class:`AtomicCheckpointIO` (a temporary file moved into place, so a crash never leaves a truncated
+  checkpoint) and read back with ``torch.load(weights_only=True)``.
+- An exported model (``model.safetensors``): the weights plus JSON metadata (the model kind, its
+  configuration, the pose normalisation), the file ``posekit eval`` reads. safetensors never executes code.
+
+Either kind of file from another model (a PoseNet checkpoint given to the relative-pose evaluator) or a corrupt
+file raises :class:`posekit.errors.CheckpointError` naming the file and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+
+from posekit.errors import CheckpointError
+from posekit.fileio import atomic_save, atomic_write_bytes
+
+KIND_KEY = "posekit_kind"
+FORMAT_VERSION = "1"
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoint IO that writes each checkpoint to a temporary file and moves it into place."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} does not take storage_options, got {storage_options!r}")
+        atomic_save(path, lambda handle: torch.save(checkpoint, handle))
+
+
+@dataclass
+class ExportedModel:
+    """An exported model: its kind, weights and metadata (configuration, pose statistics, ...)."""
+
+    kind: str
+    state_dict: dict[str, torch.Tensor]
+    metadata: dict[str, Any]
+
+
+def export_model(path: str | Path, kind: str, state_dict: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+    """Write ``state_dict`` and JSON-serialisable ``metadata`` to a safetensors file, atomically."""
+    from safetensors.torch import save
+
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state_dict.items()}
+    header = {KIND_KEY: kind, "format_version": FORMAT_VERSION, "metadata": json.dumps(metadata)}
+    atomic_write_bytes(path, save(tensors, metadata=header))
+
+
+def load_exported_model(path: str | Path, expected_kind: str) -> ExportedModel:
+    """Read a file written by :func:`export_model`; raise :class:`CheckpointError` if corrupt or of another kind."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read the model file ({error.strerror})") from error
+    try:
+        tensors = load(data)
+        header = _safetensors_header(data)
+    except (SafetensorError, ValueError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{path}: not a valid safetensors model file ({error})") from error
+    kind = header.get(KIND_KEY)
+    if kind != expected_kind:
+        found = f"a {kind!r} model" if kind else "no posekit model"
+        raise CheckpointError(f"{path}: expected a {expected_kind!r} model, found {found}")
+    return ExportedModel(kind, tensors, json.loads(header.get("metadata", "{}")))
+
+
+def _safetensors_header(data: bytes) -> dict[str, str]:
+    """The ``__metadata__`` entry of a safetensors file's JSON header."""
+    if len(data) < 8:
+        raise ValueError("file too short")
+    size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + size]).get("__metadata__", {})
+
+
+def load_lightning_checkpoint(path: str | Path, expected_kind: str) -> dict[str, Any]:
+    """Load a Lightning checkpoint with ``weights_only=True`` and check it was written for ``expected_kind``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt files (RuntimeError, UnpicklingError, EOFError)
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from error
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise CheckpointError(f"{path}: not a Lightning checkpoint (no state_dict)")
+    kind = checkpoint.get("hyper_parameters", {}).get(KIND_KEY)
+    if kind != expected_kind:
+        found = f"a {kind!r} model" if kind else "no posekit model"
+        raise CheckpointError(f"{path}: expected a {expected_kind!r} checkpoint, found {found}")
+    return checkpoint
+
+
+def load_model_file(path: str | Path, expected_kind: str) -> ExportedModel:
+    """Load either an exported ``.safetensors`` model or a Lightning ``.ckpt`` as an :class:`ExportedModel`.
+
+    For a Lightning checkpoint the LightningModule's ``model.`` prefix is stripped from the weights and the
+    hyper-parameters become the metadata.
+    """
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        return load_exported_model(path, expected_kind)
+    checkpoint = load_lightning_checkpoint(path, expected_kind)
+    state = {k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items() if k.startswith("model.")}
+    metadata = {k: v for k, v in checkpoint["hyper_parameters"].items() if k != KIND_KEY}
+    return ExportedModel(expected_kind, state, metadata)
