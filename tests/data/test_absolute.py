@@ -14,6 +14,7 @@ from posekit.data import (
     PoseFormat,
     PoseStats,
     Split,
+    SplitPolicy,
     SplitSource,
     assign_splits,
     decode_pose,
@@ -127,16 +128,16 @@ def _kitti_root(tmp_path, sequences):
 def test_generated_split_by_record_is_deterministic_and_written_to_the_cache(tmp_path, user_cache_dir):
     root = _kitti_root(tmp_path / "kitti", {"00": 3, "01": 3, "02": 3, "03": 3, "04": 3})
     index = load_index("kitti", root)
-    first = assign_splits(index, 0.4)
+    first = assign_splits(index, SplitPolicy(val_fraction=0.4))
     assert first.source is SplitSource.GENERATED_BY_RECORD
     val_records = {key.split("/")[0] for key in first.keys_in(Split.VAL)}
     assert len(val_records) == 2
     assert first.file.parent == user_cache_dir / "splits"
     written = json.loads(first.file.read_text())
     assert written["method"] == "generated-by-record" and len(written["val"]) == 6
-    assert assign_splits(load_index("kitti", root), 0.4).of_frame == first.of_frame  # deterministic
-    train = AbsolutePoseDataset(index, "train", val_fraction=0.4)
-    val = AbsolutePoseDataset(index, "val", val_fraction=0.4)
+    assert assign_splits(load_index("kitti", root), SplitPolicy(val_fraction=0.4)).of_frame == first.of_frame  # deterministic
+    train = AbsolutePoseDataset(index, "train", split_policy=SplitPolicy(val_fraction=0.4))
+    val = AbsolutePoseDataset(index, "val", split_policy=SplitPolicy(val_fraction=0.4))
     assert set(train.records).isdisjoint(val.records) and len(train) + len(val) == 15
     with pytest.raises(DatasetError, match="no 'test' split"):
         AbsolutePoseDataset(index, "test")
@@ -148,3 +149,25 @@ def test_generated_split_of_one_record_holds_out_the_end(tmp_path):
     assert assignment.source is SplitSource.GENERATED_BY_TIME
     assert sorted(assignment.keys_in(Split.VAL)) == ["05/image_0/000008", "05/image_0/000009"]
     assert math.isclose(assignment.counts()["train"], 8)
+
+
+def test_blocks_split_interleaves_test_frames_between_training_frames(sevenscenes_dir):
+    """blocks:10:5 holds out every 5th block of 10 consecutive frames of each record, for any format."""
+    index = load_index("frames", sevenscenes_dir)
+    assignment = assign_splits(index, SplitPolicy.parse("blocks:10:5"), write=False)
+    assert assignment.source is SplitSource.GENERATED_BY_BLOCKS
+    ordered = sorted(index.frames, key=lambda f: f.order)
+    splits = [assignment.of_frame[f.key] for f in ordered]
+    assert splits[:40] == [Split.TRAIN] * 40
+    assert splits[40:50] == [Split.TEST] * 10 and splits[50] is Split.TRAIN
+    assert assignment.counts()["test"] == sum(1 for i in range(len(ordered)) if (i // 10) % 5 == 4)
+    train = AbsolutePoseDataset(index, "train", split_policy=SplitPolicy(block=10, every=5), cache=False)
+    test = AbsolutePoseDataset(index, "test", split_policy=SplitPolicy(block=10, every=5), pose_stats=train.pose_stats)
+    assert len(train) + len(test) == len(index.frames)
+    assert not {f[0].key for f in train.samples} & {f[0].key for f in test.samples}
+
+
+@pytest.mark.parametrize("text", ["blocks:10", "blocks:0:5", "blocks:10:1", "random"])
+def test_bad_split_policy_is_named(text):
+    with pytest.raises(DatasetError, match="split|blocks"):
+        SplitPolicy.parse(text)

@@ -20,7 +20,7 @@ from posekit.data.poses import PoseFormat, PoseStats, decode_pose, encode_pose
 from posekit.data.problems import Problem, ProblemLog
 from posekit.data.records import FrameRecord, Split
 from posekit.data.relative import RelativePoseDataset
-from posekit.data.splits import SplitAssignment, SplitSource, assign_splits
+from posekit.data.splits import SplitAssignment, SplitPolicy, SplitSource, assign_splits
 from posekit.data.transforms import ColorJitter, FrameTransform
 from posekit.data.verify import VerifyLevel
 
@@ -41,6 +41,7 @@ __all__ = [
     "RelativePoseDataset",
     "Split",
     "SplitAssignment",
+    "SplitPolicy",
     "SplitSource",
     "TransformCache",
     "VerifyLevel",

@@ -28,7 +28,7 @@ from posekit.data.index import DatasetIndex
 from posekit.data.poses import PoseFormat, PoseStats, encode_pose
 from posekit.data.records import FrameRecord, Split
 from posekit.data.selection import FrameSelection
-from posekit.data.splits import DEFAULT_VAL_FRACTION
+from posekit.data.splits import SplitPolicy
 from posekit.data.transforms import FrameTransform
 from posekit.errors import DatasetError
 
@@ -51,7 +51,7 @@ class AbsolutePoseDataset(Dataset):
         cache: cache the transform output in the user cache folder.
         cache_dir: the user cache folder (default ``$POSEKIT_CACHE_DIR`` or the platform's).
         load_depth: also return depth where the frames have it.
-        val_fraction: held-out share of a generated split.
+        split_policy: how frames are split (:class:`SplitPolicy`: official else generated, or blocks).
 
     Items (mono): ``image`` ``(C, H, W)``, ``pose`` (:attr:`PoseFormat.shape`), ``T_world_cam`` ``(4, 4)``
     metres, ``intrinsics`` ``(4,)`` of the output image, ``depth`` ``(1, H, W)`` if loaded, ``index``,
@@ -76,13 +76,13 @@ class AbsolutePoseDataset(Dataset):
         cache: bool = False,
         cache_dir: str | Path | None = None,
         load_depth: bool = False,
-        val_fraction: float = DEFAULT_VAL_FRACTION,
+        split_policy: SplitPolicy = SplitPolicy(),
     ):
         self.index = index
         self.stereo = bool(stereo)
         self.pose_format = PoseFormat(pose_format)
         self.augment = augment
-        self.selection = FrameSelection(index, split, records, cameras, transform, cache, cache_dir, load_depth, val_fraction)
+        self.selection = FrameSelection(index, split, records, cameras, transform, cache, cache_dir, load_depth, split_policy)
         self.cameras = self._cameras(cameras)
         self.samples: list[tuple[FrameRecord, ...]] = self._samples(self.selection.frames)
         if not self.samples:

@@ -29,7 +29,7 @@ from posekit.data.formats import DatasetFormat, load_index
 from posekit.data.index import DatasetIndex
 from posekit.data.records import FrameRecord, Split
 from posekit.data.selection import FrameSelection
-from posekit.data.splits import DEFAULT_VAL_FRACTION
+from posekit.data.splits import SplitPolicy
 from posekit.data.transforms import FrameTransform
 from posekit.errors import DatasetError
 from posekit.geometry import relative_pose, rotation_matrix_angle
@@ -60,7 +60,7 @@ class RelativePoseDataset(Dataset):
             ``(1 + S, C, H, W)`` so that they stay photometrically consistent.
         cache, cache_dir: the transform cache and the user cache folder.
         load_depth: return the target depth and mask where the data has depth.
-        val_fraction: held-out share of a generated split.
+        split_policy: how frames are split (:class:`SplitPolicy`: official else generated, or blocks).
 
     Items (pairs): ``target_image``, ``source_image`` ``(C, H, W)``; ``T_src_tgt`` ``(4, 4)``; ``intrinsics``
     ``(4,)``; ``target_depth`` ``(1, H, W)`` metres and ``target_depth_valid`` ``(1, H, W)`` bool when the data
@@ -84,7 +84,7 @@ class RelativePoseDataset(Dataset):
         cache: bool = False,
         cache_dir: str | Path | None = None,
         load_depth: bool = True,
-        val_fraction: float = DEFAULT_VAL_FRACTION,
+        split_policy: SplitPolicy = SplitPolicy(),
     ):
         self.index = index
         self.distances = (distances,) if isinstance(distances, int) else tuple(int(d) for d in distances)
@@ -93,7 +93,7 @@ class RelativePoseDataset(Dataset):
         self.min_rotation_deg = float(min_rotation_deg)
         self.augment = augment
         self._check_arguments()
-        self.selection = FrameSelection(index, split, records, cameras, transform, cache, cache_dir, load_depth, val_fraction)
+        self.selection = FrameSelection(index, split, records, cameras, transform, cache, cache_dir, load_depth, split_policy)
         candidates = self._candidates(self.selection.frames)
         self.samples: list[PairSample] = [s for s in candidates if self._moves_enough(s.T_src_tgt)]
         self.filtered_out = len(candidates) - len(self.samples)

@@ -14,7 +14,7 @@ from posekit.data.cache import TransformCache, default_cache_dir
 from posekit.data.index import DatasetIndex
 from posekit.data.loader import FrameLoader
 from posekit.data.records import FrameRecord, Split
-from posekit.data.splits import DEFAULT_VAL_FRACTION, SplitAssignment, assign_splits
+from posekit.data.splits import SplitAssignment, SplitPolicy, assign_splits
 from posekit.data.transforms import FrameTransform
 from posekit.errors import DatasetError
 
@@ -32,7 +32,7 @@ class FrameSelection:
         cache_dir: the user cache folder (splits and transform cache), default
             :func:`posekit.data.cache.default_cache_dir`.
         load_depth: load depth where frames have it.
-        val_fraction: held-out share of a generated split.
+        split_policy: how frames are split (:class:`SplitPolicy`: official else generated, or blocks).
     """
 
     def __init__(
@@ -45,12 +45,12 @@ class FrameSelection:
         cache: bool,
         cache_dir: str | Path | None,
         load_depth: bool,
-        val_fraction: float = DEFAULT_VAL_FRACTION,
+        split_policy: SplitPolicy = SplitPolicy(),
     ):
         self.index = index
         self.split = Split(split)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        self.assignment: SplitAssignment = assign_splits(index, val_fraction, self.cache_dir)
+        self.assignment: SplitAssignment = assign_splits(index, split_policy, self.cache_dir)
         self.filtered = index.select(records, cameras)
         self.record_filter = None if records is None else ([records] if isinstance(records, str) else list(records))
         self.frames: list[FrameRecord] = self.frames_of(self.split)

@@ -107,13 +107,12 @@ def load_lightning_checkpoint(path: str | Path, expected_kind: str) -> dict[str,
 def load_model_file(path: str | Path, expected_kind: str) -> ExportedModel:
     """Load either an exported ``.safetensors`` model or a Lightning ``.ckpt`` as an :class:`ExportedModel`.
 
-    For a Lightning checkpoint the LightningModule's ``model.`` prefix is stripped from the weights and the
-    hyper-parameters become the metadata.
+    For a Lightning checkpoint the weights are the LightningModule's state dict and the hyper-parameters
+    (without the kind) are the metadata, as in the exported file.
     """
     path = Path(path)
     if path.suffix == ".safetensors":
         return load_exported_model(path, expected_kind)
     checkpoint = load_lightning_checkpoint(path, expected_kind)
-    state = {k.removeprefix("model."): v for k, v in checkpoint["state_dict"].items() if k.startswith("model.")}
     metadata = {k: v for k, v in checkpoint["hyper_parameters"].items() if k != KIND_KEY}
-    return ExportedModel(expected_kind, state, metadata)
+    return ExportedModel(expected_kind, checkpoint["state_dict"], metadata)
