@@ -73,8 +73,17 @@ def held_out_split(index: DatasetIndex, policy: SplitPolicy, cache_dir: str | Pa
     return Split.TEST if Split.TEST in names else Split.VAL
 
 
+def _digest(named_tensors) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(named_tensors):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 class WeightDigest(Callback):
-    """At the end of fitting, every rank writes the SHA-256 of its weights to ``RUN_DIR/ddp/rank<r>.sha256``.
+    """At the end of fitting, every rank writes SHA-256 digests of its parameters and of its buffers
+    (BatchNorm statistics) to ``RUN_DIR/ddp/rank<r>.sha256``, one ``name digest`` line each.
 
     With data-parallel training all ranks must end with identical weights; the files let a user (and the DDP
     test) check it.
@@ -84,11 +93,8 @@ class WeightDigest(Callback):
         self.run_dir = Path(run_dir)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        digest = hashlib.sha256()
-        for name, tensor in sorted(pl_module.state_dict().items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        atomic_write_text(self.run_dir / "ddp" / f"rank{trainer.global_rank}.sha256", digest.hexdigest() + "\n")
+        lines = f"parameters {_digest(pl_module.named_parameters())}\nbuffers {_digest(pl_module.named_buffers())}\n"
+        atomic_write_text(self.run_dir / "ddp" / f"rank{trainer.global_rank}.sha256", lines)
 
 
 def make_trainer(
@@ -131,6 +137,9 @@ def make_trainer(
         log_every_n_steps=1,
         check_val_every_n_epoch=check_val_every_n_epoch,
         num_sanity_val_steps=0,
+        # With several GPU processes, BatchNorm statistics are synchronised too (SyncBatchNorm needs CUDA; on
+        # CPU each rank keeps the running statistics of its own batches, while parameters stay identical).
+        sync_batchnorm=devices > 1 and accelerator != "cpu" and torch.cuda.is_available(),
     )
     return trainer, checkpoint
 
