@@ -120,3 +120,16 @@ def test_two_process_ddp_ends_with_identical_weights(tiny_frames, cache_dir, tmp
     ranks = [dict(line.split() for line in (run / "ddp" / f"rank{r}.sha256").read_text().splitlines()) for r in (0, 1)]
     assert ranks[0]["parameters"] == ranks[1]["parameters"]
     assert ranks[0]["buffers"] != ranks[1]["buffers"]
+
+
+def test_validation_figures_reach_tensorboard(tiny_frames, cache_dir, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    assert CliRunner().invoke(cli, _train_args(tiny_frames, run, "--max-epochs", "1")).exit_code == 0
+    (events,) = list((run / "logs" / "tensorboard").rglob("events.out.tfevents.*"))
+    accumulator = EventAccumulator(str(events), size_guidance={"images": 0})
+    accumulator.Reload()
+    assert {"val/trajectory", "val/errors"} <= set(accumulator.Tags()["images"])
+    image = accumulator.Images("val/trajectory")[-1]
+    assert image.width > 300 and image.height > 200

@@ -25,9 +25,10 @@ _SMALL_SQ = 1e-8
 
 
 def _safe_norm(v: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Tensor:
-    """Euclidean norm whose gradient is 0 (not NaN) at the zero vector."""
+    """Euclidean norm whose gradient is 0 (not NaN) at the zero vector, where its value is exactly 0."""
     sq = (v * v).sum(dim=dim, keepdim=keepdim)
-    return torch.sqrt(torch.clamp(sq, min=torch.finfo(v.dtype).tiny))
+    positive = sq > 0
+    return torch.where(positive, torch.sqrt(torch.where(positive, sq, 1.0)), 0.0)
 
 
 def normalize_quaternion(quaternion: torch.Tensor) -> torch.Tensor:
@@ -254,8 +255,11 @@ def euler_to_matrix(euler: torch.Tensor) -> torch.Tensor:
 def matrix_to_euler(matrix: torch.Tensor) -> torch.Tensor:
     """``(roll, pitch, yaw)`` of rotation matrices, inverse of :func:`euler_to_matrix`.
 
-    Pitch is in [-pi/2, pi/2]. At gimbal lock (``|pitch| = pi/2``) roll is set to 0 and the whole rotation
-    about the vertical goes into yaw.
+    Pitch is in [-pi/2, pi/2]. Roll comes from the last row; yaw is then read from ``R Rx(roll)^T =
+    Rz(yaw) Ry(pitch)``, whose second column ``(-sin yaw, cos yaw, 0)`` stays well conditioned near gimbal
+    lock, so ``euler_to_matrix(matrix_to_euler(R))`` reproduces ``R`` to rounding even there. At gimbal lock
+    (``cos(pitch)`` below the dtype's epsilon) roll is set to 0 and the rotation about the vertical goes
+    into yaw.
 
     Args:
         matrix: ``(..., 3, 3)`` rotation matrices.
@@ -264,13 +268,16 @@ def matrix_to_euler(matrix: torch.Tensor) -> torch.Tensor:
         ``(..., 3)`` angles in radians.
     """
     check_trailing_shape("matrix", matrix, (3, 3))
-    r00, r10, r20 = matrix[..., 0, 0], matrix[..., 1, 0], matrix[..., 2, 0]
-    r21, r22 = matrix[..., 2, 1], matrix[..., 2, 2]
+    r00, r01, r02 = matrix[..., 0, 0], matrix[..., 0, 1], matrix[..., 0, 2]
+    r10, r11, r12 = matrix[..., 1, 0], matrix[..., 1, 1], matrix[..., 1, 2]
+    r20, r21, r22 = matrix[..., 2, 0], matrix[..., 2, 1], matrix[..., 2, 2]
     cos_pitch = _safe_norm(torch.stack((r00, r10), -1))
     pitch = torch.atan2(-r20, cos_pitch)
-    locked = cos_pitch < 1e-6
-    roll = torch.where(locked, torch.zeros_like(r00), torch.atan2(r21, r22))
-    yaw = torch.where(locked, torch.atan2(-matrix[..., 0, 1], matrix[..., 1, 1]), torch.atan2(r10, r00))
+    locked = cos_pitch < torch.finfo(matrix.dtype).eps
+    # atan2(0, 1) where locked: its gradient is finite, atan2(0, 0)'s is not.
+    roll = torch.atan2(torch.where(locked, 0.0, r21), torch.where(locked, 1.0, r22))
+    sin_roll, cos_roll = torch.sin(roll), torch.cos(roll)
+    yaw = torch.atan2(sin_roll * r02 - cos_roll * r01, cos_roll * r11 - sin_roll * r12)
     return torch.stack((roll, pitch, yaw), dim=-1)
 
 

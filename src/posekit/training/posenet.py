@@ -16,6 +16,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.loggers import TensorBoardLogger
 from torch.utils.data import DataLoader
 
 from posekit.data import AbsolutePoseDataset, ColorJitter, PoseFormat, PoseStats, Split, SplitPolicy, load_index
@@ -23,6 +24,7 @@ from posekit.errors import CheckpointError, ConfigError
 from posekit.geometry import quaternion_translation_to_matrix
 from posekit.losses.pose import GeometricReprojectionLoss, LearnedPoseLoss, Norm, PoseNetLoss, sample_scene_points
 from posekit.metrics.pose_errors import absolute_pose_errors
+from posekit.metrics.trajectory import Trajectory
 from posekit.models import BackboneName, BatchNormMode, PoseNet, create_backbone
 from posekit.training.checkpoints import KIND_KEY, ExportedModel, export_model, load_lightning_checkpoint, load_model_file
 from posekit.training.common import (
@@ -37,7 +39,7 @@ from posekit.training.common import (
     resolve_resume,
 )
 from posekit.training.config import config_to_dict, resolve_config, save_config
-from posekit.training.evaluation import write_absolute_evaluation
+from posekit.viz import ErrorSeries, log_figure, plot_error_distributions, plot_trajectory_comparison
 
 KIND = "posenet"
 
@@ -128,7 +130,7 @@ class PoseNetModule(L.LightningModule):
         else:
             self.criterion = LearnedPoseLoss(norm=self.config.loss_norm)
         self.reprojection = GeometricReprojectionLoss() if self.config.loss is PoseLossKind.REPROJECTION else None
-        self._val_errors: list[torch.Tensor] = []
+        self._validation_poses: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def predict_T_world_cam(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W)`` images -> ``(B, 4, 4)`` camera-to-world poses in metres."""
@@ -165,11 +167,19 @@ class PoseNetModule(L.LightningModule):
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         loss, _ = self._loss(batch)
-        errors = absolute_pose_errors(batch["T_world_cam"], self.predict_T_world_cam(batch["image"]))
+        predicted = self.predict_T_world_cam(batch["image"])
+        errors = absolute_pose_errors(batch["T_world_cam"], predicted)
         b = batch["image"].shape[0]
         self.log("val/loss", loss, batch_size=b, sync_dist=True)
         self.log("val/t_err_m", errors.translation.mean().float(), batch_size=b, sync_dist=True, prog_bar=True)
         self.log("val/r_err_deg", errors.rotation_deg.mean().float(), batch_size=b, sync_dist=True, prog_bar=True)
+        self._validation_poses.append((batch["T_world_cam"].detach().double().cpu(), predicted.detach().double().cpu()))
+
+    def on_validation_epoch_end(self) -> None:
+        """Send the trajectory and error figures of this validation to TensorBoard (rank 0)."""
+        poses, self._validation_poses = self._validation_poses, []
+        if poses and self.trainer.is_global_zero and not self.trainer.sanity_checking:
+            log_validation_figures(self.loggers, self.global_step, torch.cat([p[0] for p in poses]), torch.cat([p[1] for p in poses]))
 
     def configure_optimizers(self):
         optimizer = make_optimizer(
@@ -178,6 +188,22 @@ class PoseNetModule(L.LightningModule):
         )
         schedule = make_schedule(optimizer, self.config.lr_schedule, self.config.max_epochs)
         return optimizer if schedule is None else {"optimizer": optimizer, "lr_scheduler": schedule}
+
+
+def log_validation_figures(loggers, step: int, T_world_cam_gt: torch.Tensor, T_world_cam_est: torch.Tensor) -> None:
+    """Predicted versus ground-truth trajectory and the error distributions, to every TensorBoard logger."""
+    writers = [logger.experiment for logger in loggers if isinstance(logger, TensorBoardLogger)]
+    if not writers:
+        return
+    errors = absolute_pose_errors(T_world_cam_gt, T_world_cam_est)
+    stamps = torch.arange(T_world_cam_gt.shape[0], dtype=torch.float64)
+    figures = {
+        "val/trajectory": plot_trajectory_comparison(Trajectory(T_world_cam_gt, stamps), Trajectory(T_world_cam_est, stamps), errors.translation),
+        "val/errors": plot_error_distributions([ErrorSeries("posenet", errors.translation, errors.rotation_deg)]),
+    }
+    for writer in writers:
+        for tag, figure in figures.items():
+            log_figure(writer, tag, figure, step)
 
 
 class AbsolutePoseDataModule(L.LightningDataModule):
