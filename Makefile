@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PIP_TORCH_ARGS ?=
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test install install-test system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-demo: $(VENV)/.installed
+system-deps:
+	bash scripts/install-system-deps.sh
+
+demo: $(VENV)/.installed system-deps
 	$(BIN)/posekit demo
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test system-deps
 	bash scripts/install-browser.sh
 	$(BIN)/python -m pytest
 

@@ -11,7 +11,8 @@ A run folder (training and/or evaluation of one or more methods)::
         <method>.tum          its predicted trajectory, TUM format, T_world_cam
         <method>.gt.tum       the ground truth it was evaluated against (optional)
         groundtruth.tum       ground truth shared by the methods without a <method>.gt.tum
-      logs/**/metrics.csv     Lightning CSVLogger logs (e.g. logs/posenet/version_0/metrics.csv)
+      logs/**/metrics.csv     Lightning CSVLogger logs (e.g. logs/posenet/version_0/metrics.csv); also
+      <task>/logs/**/...      those of training runs kept in sub-folders (the demo's posenet/, relpose/)
       figures/*.png, *.jpg    figures made during the run (warp panels, depth, dataset views), in name order
 
 Every part is optional. A method is any ``<method>`` stem found in ``eval/``; its predicted and ground-truth
@@ -198,9 +199,10 @@ class RunFolder:
         ]
 
     def lightning_logs(self) -> list[Path]:
-        """Every ``logs/**/metrics.csv``, in path order."""
-        logs = self.root / LOGS_DIR
-        return sorted(logs.rglob(LIGHTNING_METRICS_FILE)) if logs.is_dir() else []
+        """Every ``logs/**/metrics.csv`` and ``<task>/logs/**/metrics.csv`` (the training runs of a run with
+        several tasks, like the demo's), in path order."""
+        folders = [self.root / LOGS_DIR, *sorted(p / LOGS_DIR for p in self.root.iterdir() if p.is_dir())]
+        return [path for logs in folders if logs.is_dir() for path in sorted(logs.rglob(LIGHTNING_METRICS_FILE))]
 
     def figures(self) -> list[Path]:
         """The images in ``figures/`` (PNG or JPEG), in name order."""
