@@ -17,7 +17,7 @@ from posekit.baselines.direct_alignment import (
     align_photometric,
     downsample_depth,
 )
-from posekit.demo import plane_depth
+from posekit.demo.plane import plane_depth
 from posekit.geometry import (
     PinholeIntrinsics,
     relative_pose,

@@ -16,7 +16,7 @@ from posekit.baselines.feature_matching import (
     estimate_pose_pnp,
     to_grey_uint8,
 )
-from posekit.demo import load_sample_photograph, plane_depth
+from posekit.demo.plane import load_sample_photograph, plane_depth
 from posekit.errors import ShapeError
 from posekit.geometry import (
     PinholeIntrinsics,

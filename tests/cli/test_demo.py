@@ -8,7 +8,7 @@ import sys
 from click.testing import CliRunner
 
 from posekit.cli import cli
-from posekit.demo import run_plane_demo
+from posekit.demo.plane import run_plane_demo
 
 
 def test_plane_demo_recovers_motion_to_a_millimetre():
@@ -19,13 +19,13 @@ def test_plane_demo_recovers_motion_to_a_millimetre():
 
 
 def test_demo_command_prints_the_table():
-    out = CliRunner().invoke(cli, ["demo", "--size", "160x120"])
+    out = CliRunner().invoke(cli, ["demo", "plane", "--size", "160x120"])
     assert out.exit_code == 0, out.output
     assert "recovered" in out.output and "pose error" in out.output
 
 
 def test_bad_size_is_a_usage_error():
-    out = CliRunner().invoke(cli, ["demo", "--size", "big"])
+    out = CliRunner().invoke(cli, ["demo", "plane", "--size", "big"])
     assert out.exit_code == 2
     assert "expected WxH" in out.output
 
