@@ -1,0 +1,450 @@
+"""Evaluating relative-pose estimators on the same held-out pairs: trained networks, the network refined by
+direct photometric alignment, the classical baselines (direct alignment from the identity, ORB + PnP) and the
+zero-motion estimate (``identity``), the reference every method must beat: at a small frame distance "no
+motion" is already close.
+
+For every method (:class:`RelPoseMethod`) and every frame distance ``d`` (default 1, 5 and 10), the pairs are
+the held-out frames ``(i, i + d)`` of each record (target ``i``, source ``i + d``). Errors are evo's RPE of the
+pair (:mod:`posekit.training.pair_errors`): translation (m) and rotation (deg), summarised by rmse, median and
+mean. The estimates of the pairs at the primary distance that start at the first frame and go on by ``d`` frames
+are chained into a trajectory (from the first frame's ground-truth pose), aligned to the ground truth (SE(3)
+for metric methods, Sim(3) for a monocular network) and its ATE computed; the aligned trajectory is written in
+TUM format.
+
+A monocular network's translations are known only up to scale: its RPE uses the per-pair least-squares scale
+against the ground truth (``scale_alignment`` in the JSON), and its refinement starts from the prediction
+scaled by the ratio of the medians of the sensor depth and the predicted depth of the target (no ground-truth
+pose used). Depth metrics (:mod:`posekit.metrics.depth_metrics`) are reported where a network predicts depth.
+
+Everything is written into ``RUN_DIR/eval/<method>.{json,csv,tum,gt.tum}`` like the absolute-pose evaluations.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from posekit.baselines.direct_alignment import DirectAlignmentConfig, align_photometric
+from posekit.baselines.feature_matching import FeatureMatchingConfig, estimate_pose_pnp
+from posekit.data import RelativePoseDataset, load_index
+from posekit.errors import ConfigError, TrajectoryError
+from posekit.fileio import atomic_write_text
+from posekit.geometry import PinholeIntrinsics, se3_inverse
+from posekit.metrics.alignment import AlignmentType, align_trajectory
+from posekit.metrics.ape_rpe import PoseRelation, compute_ape
+from posekit.metrics.depth_metrics import DepthMetricsAccumulator
+from posekit.metrics.pose_errors import PoseErrors, RelativePoseErrors
+from posekit.metrics.statistics import compute_statistics
+from posekit.metrics.trajectory import Trajectory
+from posekit.metrics.trajectory_files import write_tum
+from posekit.training.common import cover_and_crop
+from posekit.training.frame_data import FrameDataConfig, FrameSides, paired_batches, record_list, resolve_frame_sides
+from posekit.training.pair_errors import align_translation_scale, pair_errors
+from posekit.training.relpose import RelativePoseModule, load_relpose
+from posekit.viz.report.run_folder import EVAL_DIR, write_frame_errors
+
+DEFAULT_DISTANCES = (1, 5, 10)
+SCALE_ALIGNMENT_PER_PAIR = "per-pair least-squares scale of the translation against the ground truth"
+
+
+class RelPoseMethod(str, Enum):
+    """An estimator of ``T_src_tgt``; the value is the file stem of its results."""
+
+    NETWORK = "network"
+    NETWORK_REFINED = "network_refined"
+    DIRECT = "direct"
+    ORB_PNP = "orb_pnp"
+    IDENTITY = "identity"  # "no motion": the reference any estimator must beat
+
+    @property
+    def needs_model(self) -> bool:
+        return self in (RelPoseMethod.NETWORK, RelPoseMethod.NETWORK_REFINED)
+
+    @property
+    def needs_depth(self) -> bool:
+        return self in (RelPoseMethod.NETWORK_REFINED, RelPoseMethod.DIRECT, RelPoseMethod.ORB_PNP)
+
+
+@dataclass
+class PairBatch:
+    """A batch of evaluation pairs.
+
+    Attributes:
+        source, target: ``(B, 3, H, W)`` at the evaluation size (for the geometric methods).
+        net_source, net_target: the same pairs at the network's input size (the same tensors when equal).
+        target_depth: ``(B, 1, H, W)`` sensor depth at the evaluation size, or ``None``.
+        intrinsics: ``(B, 4)`` at the evaluation size.
+        T_src_tgt: ``(B, 4, 4)`` float64 ground truth.
+        names: ``B`` pair names ``record/target->source``.
+    """
+
+    source: torch.Tensor
+    target: torch.Tensor
+    net_source: torch.Tensor
+    net_target: torch.Tensor
+    target_depth: torch.Tensor | None
+    intrinsics: torch.Tensor
+    T_src_tgt: torch.Tensor
+    names: list[str]
+
+
+@dataclass
+class MethodOutput:
+    """``(B, 4, 4)`` float64 estimates and how many pairs failed (identity returned)."""
+
+    T_src_tgt: torch.Tensor
+    failures: int = 0
+
+
+def _grey(images: torch.Tensor) -> torch.Tensor:
+    return images.mean(1, keepdim=True)
+
+
+def _median_depth_ratio(sensor: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` ``median(sensor) / median(predicted)`` over the pixels with sensor depth (1 where none)."""
+    predicted = F.interpolate(predicted, size=sensor.shape[-2:], mode="bilinear", align_corners=False)
+    ratios = []
+    for s, p in zip(sensor, predicted):
+        valid = s > 0
+        ratios.append(float(s[valid].median() / p[valid].median()) if bool(valid.any()) else 1.0)
+    return torch.tensor(ratios, dtype=torch.float64)
+
+
+class PairEstimator:
+    """One method's estimator: call it on a :class:`PairBatch`."""
+
+    def __init__(self, method: RelPoseMethod, module: RelativePoseModule | None = None,
+                 direct: DirectAlignmentConfig = DirectAlignmentConfig(),
+                 features: FeatureMatchingConfig = FeatureMatchingConfig()):
+        if method.needs_model and module is None:
+            raise ConfigError(f"method {method.value}: needs a trained relative-pose model (--checkpoint)")
+        self.method = method
+        self.module = module
+        self.direct = direct
+        self.features = features
+
+    @property
+    def metric(self) -> bool:
+        """Whether the estimates are in metres (False: a monocular network's, up to scale)."""
+        return self.method is not RelPoseMethod.NETWORK or self.module.mode.metric
+
+    @torch.no_grad()
+    def __call__(self, batch: PairBatch) -> MethodOutput:
+        if self.method.needs_depth and batch.target_depth is None:
+            raise ConfigError(f"method {self.method.value}: needs sensor depth; the dataset has none")
+        if self.method is RelPoseMethod.ORB_PNP:
+            return self._orb_pnp(batch)
+        if self.method is RelPoseMethod.IDENTITY:
+            return MethodOutput(torch.eye(4, dtype=torch.float64).expand(batch.source.shape[0], 4, 4).clone())
+        initial = None
+        if self.method.needs_model:
+            initial = self.module.predict_T_src_tgt(batch.net_source, batch.net_target).double()
+            if self.method is RelPoseMethod.NETWORK:
+                return MethodOutput(initial)
+            if not self.module.mode.metric:
+                scale = _median_depth_ratio(batch.target_depth, self.module.predict_depth(batch.net_target))
+                initial = initial.clone()
+                initial[:, :3, 3] *= scale[:, None]
+        result = align_photometric(_grey(batch.source), _grey(batch.target), batch.target_depth, batch.intrinsics,
+                                   None if initial is None else initial.float(), self.direct)
+        return MethodOutput(result.T_src_tgt.double())
+
+    def _orb_pnp(self, batch: PairBatch) -> MethodOutput:
+        h, w = batch.source.shape[-2:]
+        poses, failures = [], 0
+        for i in range(batch.source.shape[0]):
+            fx, fy, cx, cy = (float(v) for v in batch.intrinsics[i])
+            result = estimate_pose_pnp(batch.source[i], batch.target[i], batch.target_depth[i],
+                                       PinholeIntrinsics(fx, fy, cx, cy, w, h), self.features)
+            poses.append(result.T_src_tgt.double())
+            failures += int(not result.success)
+        return MethodOutput(torch.stack(poses), failures)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pairs
+
+
+@dataclass
+class EvalPairs:
+    """The evaluation pairs at one distance, at the evaluation size and (if different) the network's."""
+
+    distance: int
+    dataset: RelativePoseDataset
+    net_dataset: RelativePoseDataset | None = None
+
+    def batches(self, batch_size: int) -> Iterator[PairBatch]:
+        """:class:`PairBatch` es in dataset order."""
+        for batch, net in paired_batches(self.dataset, self.net_dataset, batch_size):
+            names = [f"{r}/{t}->{s}" for r, t, s in zip(batch["record"], batch["target_frame"], batch["source_frame"])]
+            yield PairBatch(batch["source_image"], batch["target_image"], net["source_image"], net["target_image"],
+                            batch.get("target_depth"), batch["intrinsics"], batch["T_src_tgt"].double(), names)
+
+
+def evaluation_pairs(sides: FrameSides, config: FrameDataConfig, distances: Sequence[int],
+                     net_image_size: tuple[int, int] | None) -> list[EvalPairs]:
+    """Pairs of the held-out frames at each distance, with depth where the data has it."""
+    side = sides.test
+    common = dict(records=record_list(config.records), cache=config.cache, cache_dir=config.cache_dir,
+                  split_policy=sides.policy, load_depth=side.index.has_depth)
+    pairs = []
+    for d in distances:
+        if d <= 0:
+            raise ConfigError(f"evaluation distances must be positive frame offsets, got {d}")
+        dataset = RelativePoseDataset(side.index, side.split, distances=d, transform=sides.transform, **common)
+        net_dataset = None
+        if net_image_size is not None and tuple(net_image_size) != tuple(config.image_size):
+            net_dataset = RelativePoseDataset(side.index, side.split, distances=d,
+                                              transform=cover_and_crop(side.index, *net_image_size), **common)
+        pairs.append(EvalPairs(d, dataset, net_dataset))
+    return pairs
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Summaries and files
+
+
+# (translation m, rotation deg): a pair counts as solved when both errors are below the thresholds.
+RECALL_THRESHOLDS = ((0.01, 0.5), (0.02, 1.0))
+
+
+def rpe_summary(errors: RelativePoseErrors) -> dict[str, float]:
+    """``rpe_t_{rmse,median,mean}_m``, ``rpe_r_{rmse,median,mean}_deg`` and the share of pairs within each of
+    :data:`RECALL_THRESHOLDS` (``recall_1cm_0.5deg``, ``recall_2cm_1deg``) of per-pair errors."""
+    t = compute_statistics(errors.translation)
+    r = compute_statistics(errors.rotation_deg)
+    summary = {
+        "rpe_t_rmse_m": t["rmse"], "rpe_t_median_m": t["median"], "rpe_t_mean_m": t["mean"],
+        "rpe_r_rmse_deg": r["rmse"], "rpe_r_median_deg": r["median"], "rpe_r_mean_deg": r["mean"],
+    }
+    for max_t, max_r in RECALL_THRESHOLDS:
+        solved = (errors.translation < max_t) & (errors.rotation_deg < max_r)
+        summary[f"recall_{max_t * 100:g}cm_{max_r:g}deg"] = float(solved.double().mean())
+    return summary
+
+
+@dataclass
+class DistanceResult:
+    """A method's estimates and errors on the pairs at one distance.
+
+    Attributes:
+        T_src_tgt_raw: ``(N, 4, 4)`` the estimates as the method gave them.
+        T_src_tgt_est: the estimates the errors are computed on (scale-aligned for a monocular network).
+        scales: the per-pair scales applied, or ``None`` (metric).
+    """
+
+    distance: int
+    names: list[str]
+    T_src_tgt_gt: torch.Tensor
+    T_src_tgt_raw: torch.Tensor
+    T_src_tgt_est: torch.Tensor
+    errors: RelativePoseErrors
+    failures: int
+    seconds: float
+    scales: torch.Tensor | None = None
+
+
+def run_method(estimator: PairEstimator, pairs: EvalPairs, batch_size: int) -> DistanceResult:
+    """Estimate every pair of ``pairs``; time only the estimation (not the data loading)."""
+    names, gts, ests, failures, seconds = [], [], [], 0, 0.0
+    for batch in pairs.batches(batch_size):
+        start = time.perf_counter()
+        output = estimator(batch)
+        seconds += time.perf_counter() - start
+        names.extend(batch.names)
+        gts.append(batch.T_src_tgt)
+        ests.append(output.T_src_tgt)
+        failures += output.failures
+    T_gt, T_raw = torch.cat(gts), torch.cat(ests)
+    T_est, scales = (T_raw, None) if estimator.metric else align_translation_scale(T_raw, T_gt)
+    return DistanceResult(pairs.distance, names, T_gt, T_raw, T_est, pair_errors(T_gt, T_est), failures, seconds, scales)
+
+
+def chain_trajectory(pairs: EvalPairs, T_src_tgt: torch.Tensor) -> tuple[Trajectory, Trajectory]:
+    """Chain the estimates of the pairs starting at the first frame of each record and camera, then at
+    ``d``, ``2d``, ... frames on (each pair's source is the next pair's target).
+
+    Args:
+        pairs: the evaluation pairs (in dataset order).
+        T_src_tgt: ``(N, 4, 4)`` one estimate per pair of ``pairs``.
+
+    Returns:
+        ``(ground_truth, estimate)`` trajectories of the chained frames; each chain starts at its first frame's
+        ground-truth pose; timestamps are the positions 0, 1, ...
+    """
+    samples = pairs.dataset.samples
+    row_of_target: dict[tuple[str, str, int], int] = {}
+    first_rows: dict[tuple[str, str], int] = {}
+    for row, sample in enumerate(samples):
+        sequence = (sample.target.record_id, sample.target.camera_id)
+        row_of_target[(*sequence, sample.target.order)] = row
+        if sequence not in first_rows or sample.target.order < samples[first_rows[sequence]].target.order:
+            first_rows[sequence] = row
+    gt_poses, est_poses, names = [], [], []
+    for sequence, row in first_rows.items():
+        target = samples[row].target
+        T_world_est = target.T_world_cam.double()
+        gt_poses.append(target.T_world_cam.double())
+        est_poses.append(T_world_est)
+        names.append(f"{target.record_id}/{target.frame_id}")
+        while row is not None:
+            source = samples[row].sources[0]
+            T_world_est = T_world_est @ se3_inverse(T_src_tgt[row].double())
+            gt_poses.append(source.T_world_cam.double())
+            est_poses.append(T_world_est)
+            names.append(f"{source.record_id}/{source.frame_id}")
+            row = row_of_target.get((*sequence, source.order))
+    stamps = torch.arange(len(gt_poses), dtype=torch.float64)
+    return Trajectory(torch.stack(gt_poses), stamps, names), Trajectory(torch.stack(est_poses), stamps.clone(), list(names))
+
+
+def write_relative_evaluation(run_dir: str | Path, method: str, results: Sequence[DistanceResult], primary: DistanceResult,
+                              trajectory: tuple[Trajectory, Trajectory] | None, metric: bool, extra: dict) -> dict:
+    """Write ``eval/<method>.{json,csv,tum,gt.tum}`` and return the JSON summary.
+
+    The top-level ``rpe_*`` keys are those of the primary distance; ``by_distance`` has every distance's.
+    """
+    eval_dir = Path(run_dir) / EVAL_DIR
+    summary: dict = {"method": method, "distance": primary.distance, "pairs": len(primary.names)}
+    summary.update(rpe_summary(primary.errors))
+    summary["by_distance"] = {
+        str(r.distance): {"pairs": len(r.names), **rpe_summary(r.errors), "failures": r.failures} for r in results
+    }
+    summary["failures"] = primary.failures
+    total_pairs = sum(len(r.names) for r in results)
+    total_seconds = sum(r.seconds for r in results)
+    summary["pairs_per_second"] = total_pairs / total_seconds if total_seconds > 0 else float("inf")
+    summary["scale_alignment"] = "none (metric)" if metric else SCALE_ALIGNMENT_PER_PAIR
+    if not metric and primary.scales is not None:
+        summary["scale_median"] = float(primary.scales.median())
+    if trajectory is not None and len(trajectory[0]) >= 3:
+        alignment = AlignmentType.se3 if metric else AlignmentType.sim3
+        try:
+            aligned, _ = align_trajectory(trajectory[1], trajectory[0], alignment)
+            alignment_label = alignment.value
+        except TrajectoryError as error:  # e.g. a method that failed everywhere: all chained poses coincide
+            aligned, alignment_label = trajectory[1], f"none ({error})"
+        ape = compute_ape(trajectory[0], aligned, PoseRelation.translation_part, AlignmentType.none)
+        summary.update({"ate_rmse_m": ape.statistics["rmse"], "ate_median_m": ape.statistics["median"],
+                        "ate_alignment": alignment_label, "trajectory_frames": len(trajectory[0])})
+        write_tum(eval_dir / f"{method}.tum", aligned)
+        write_tum(eval_dir / f"{method}.gt.tum", trajectory[0])
+    summary.update(extra)
+    frame_errors = PoseErrors(primary.errors.translation, primary.errors.rotation_deg)
+    write_frame_errors(eval_dir / f"{method}.csv", frame_errors, primary.names)
+    atomic_write_text(eval_dir / f"{method}.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+@torch.no_grad()
+def depth_metrics_of(module: RelativePoseModule, pairs: EvalPairs, batch_size: int) -> dict:
+    """Depth metrics of a monocular model's depth on the targets of ``pairs``, median-scaled and raw."""
+    scaled = DepthMetricsAccumulator(median_scaling=True, max_depth=module.config.max_depth)
+    raw = DepthMetricsAccumulator(median_scaling=False, max_depth=module.config.max_depth)
+    for batch in pairs.batches(batch_size):
+        if batch.target_depth is None:
+            return {}
+        depth = module.predict_depth(batch.net_target)
+        depth = F.interpolate(depth, size=batch.target_depth.shape[-2:], mode="bilinear", align_corners=False)
+        scaled.update(depth, batch.target_depth)
+        raw.update(depth, batch.target_depth)
+    out = scaled.compute().as_dict("depth_median_scaled_")
+    out.update(raw.compute().as_dict("depth_"))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The evaluation
+
+
+@dataclass
+class RelPoseEvalSettings:
+    """What ``posekit eval relpose`` evaluates and on which frames.
+
+    Attributes:
+        methods: the estimators to run.
+        distances: frame distances of the pairs.
+        primary_distance: the distance of the top-level numbers and of the chained trajectory (default: the
+            model's training distance if it is one of ``distances``, else the middle one).
+        image_size: evaluation size ``(H, W)`` of the geometric methods (default: the model's, else 240x320).
+        test_frames, split, split_policy, records: the held-out frames (default: the model's).
+        direct, features: settings of the direct alignment and of ORB + PnP.
+    """
+
+    methods: tuple[RelPoseMethod, ...] = (RelPoseMethod.NETWORK,)
+    distances: tuple[int, ...] = DEFAULT_DISTANCES
+    primary_distance: int | None = None
+    image_size: tuple[int, int] | None = None
+    test_frames: str | None = None
+    split_policy: str | None = None
+    records: str | None = None
+    batch_size: int = 16
+    cache_dir: str | None = None
+    direct: DirectAlignmentConfig = field(default_factory=DirectAlignmentConfig)
+    features: FeatureMatchingConfig = field(default_factory=FeatureMatchingConfig)
+
+
+BASELINE_IMAGE_SIZE = (240, 320)
+
+
+def _data_config(dataset_format: str, data: str | Path, module: RelativePoseModule | None,
+                 settings: RelPoseEvalSettings) -> FrameDataConfig:
+    model = module.config if module is not None else None
+    image_size = settings.image_size or (tuple(model.image_size) if model else BASELINE_IMAGE_SIZE)
+    return FrameDataConfig(
+        dataset=dataset_format, data=str(data),
+        records=settings.records if settings.records is not None else (model.records if model else None),
+        split=settings.split_policy or (model.split if model else "auto"),
+        train_frames=model.train_frames if model else None,
+        test_frames=settings.test_frames if settings.test_frames is not None else (model.test_frames if model else None),
+        image_size=tuple(image_size), cache=True, cache_dir=settings.cache_dir,
+    )
+
+
+def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, settings: RelPoseEvalSettings,
+                     model_path: str | Path | None = None) -> dict[str, dict]:
+    """Evaluate each method of ``settings`` on the held-out pairs; write ``out/eval/<method>.*``.
+
+    Returns:
+        ``{method: summary}``.
+    """
+    module = load_relpose(model_path) if model_path is not None else None
+    if module is None and any(m.needs_model for m in settings.methods):
+        raise ConfigError("the network methods need --checkpoint (a trained relative-pose model)")
+    config = _data_config(dataset_format, data, module, settings)
+    index = load_index(config.dataset, config.data)
+    sides = resolve_frame_sides(config, index, check_overlap=module is not None)  # baselines learn nothing
+    distances = tuple(settings.distances)
+    primary_distance = settings.primary_distance
+    if primary_distance is None:
+        trained = abs(module.config.distance) if module is not None else None
+        primary_distance = trained if trained in distances else distances[len(distances) // 2]
+    if primary_distance not in distances:
+        distances = distances + (primary_distance,)
+    net_size = tuple(module.config.image_size) if module is not None else None
+    all_pairs = evaluation_pairs(sides, config, distances, net_size)
+    primary_pairs = next(p for p in all_pairs if p.distance == primary_distance)
+    base = {"dataset": index.format, "data": str(index.root), "frames": sides.test.description,
+            "image_size": list(config.image_size), "model": str(model_path) if model_path else None}
+    if module is not None:
+        base.update(mode=module.mode.value, network_image_size=list(module.config.image_size))
+    summaries = {}
+    for method in settings.methods:
+        estimator = PairEstimator(method, module, settings.direct, settings.features)
+        results = [run_method(estimator, pairs, settings.batch_size) for pairs in all_pairs]
+        primary = next(r for r in results if r.distance == primary_distance)
+        # a monocular network's trajectory chains its own (unscaled) translations; the Sim(3) alignment fixes the scale
+        trajectory = chain_trajectory(primary_pairs, primary.T_src_tgt_raw)
+        extra = dict(base)
+        if method is RelPoseMethod.NETWORK and module is not None and module.depth_net is not None:
+            extra.update(depth_metrics_of(module, primary_pairs, settings.batch_size))
+        summaries[method.value] = write_relative_evaluation(out, method.value, results, primary, trajectory,
+                                                            estimator.metric, extra)
+    return summaries

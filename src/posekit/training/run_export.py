@@ -1,0 +1,59 @@
+"""Exporting a trained LightningModule at the end of a run, and loading it back, for the relative-pose and depth
+tasks (the modules whose hyper-parameters are ``{posekit_kind, config}``).
+
+By default the **last** weights are exported: the "best" checkpoint is chosen on the held-out frames, which
+would then have taken part in model selection; ``export: best`` is there for those who want it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TypeVar
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from posekit.errors import CheckpointError
+from posekit.training.checkpoints import KIND_KEY, export_model, load_lightning_checkpoint, load_model_file
+from posekit.training.common import EXPORTED_MODEL
+
+ModuleT = TypeVar("ModuleT", bound=L.LightningModule)
+
+
+class ExportChoice(str, Enum):
+    """Which weights become ``model.safetensors``: the last epoch's, or the best on the held-out frames."""
+
+    LAST = "last"
+    BEST = "best"
+
+
+def export_run_model(run_dir: str | Path, kind: str, module: L.LightningModule, checkpoint: ModelCheckpoint,
+                     choice: ExportChoice) -> Path:
+    """Write ``run_dir/model.safetensors`` from the module's last weights or the best checkpoint."""
+    state = module.state_dict()
+    if choice is ExportChoice.BEST and checkpoint.best_model_path:
+        state = load_lightning_checkpoint(checkpoint.best_model_path, kind)["state_dict"]
+    path = Path(run_dir) / EXPORTED_MODEL
+    export_model(path, kind, state, {k: v for k, v in module.hparams.items() if k != KIND_KEY})
+    return path
+
+
+def load_trained_module(path: str | Path, kind: str, build: Callable[[dict], ModuleT]) -> ModuleT:
+    """Load ``model.safetensors`` or a ``.ckpt`` of ``kind``: ``build(config_dict)`` makes the module (without
+    initial weights), the file's weights are loaded strictly; the module is returned in eval mode.
+
+    Raises:
+        CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
+    """
+    exported = load_model_file(path, kind)
+    try:
+        module = build(exported.metadata["config"])
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"{path}: no usable {kind} configuration in the file ({error})") from error
+    try:
+        module.load_state_dict(exported.state_dict, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: the weights do not fit the configured network ({error})") from error
+    return module.eval()
