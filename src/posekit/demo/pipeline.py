@@ -23,7 +23,16 @@ from pathlib import Path
 from posekit.data.synth import SynthConfig, synthesize
 from posekit.training.absolute_eval import evaluate_posenet, evaluate_retrieval
 from posekit.training.posenet import PoseNetTrainConfig, train_posenet
+from posekit.training.relpose import RelPoseTrainConfig, train_relpose
+from posekit.training.relpose_eval import RelPoseEvalSettings, RelPoseMethod, evaluate_relpose
 from posekit.viz import write_report
+
+RELATIVE_METHODS = {
+    RelPoseMethod.NETWORK: "Relative-pose network",
+    RelPoseMethod.NETWORK_REFINED: "Network + direct refinement",
+    RelPoseMethod.DIRECT: "Direct alignment (identity)",
+    RelPoseMethod.ORB_PNP: "ORB + PnP",
+}
 
 
 @dataclass
@@ -34,11 +43,11 @@ class DemoConfig:
     seed: int = 0
     width: int = 160
     height: int = 120
-    frames: int = 120
+    frames: int = 100
     sequences: int = 4
-    posenet_epochs: int = 6
+    posenet_epochs: int = 5
     posenet_image_size: tuple[int, int] = (96, 128)
-    relpose_epochs: int = 6
+    relpose_epochs: int = 4
     relpose_image_size: tuple[int, int] = (96, 128)
     pair_distance: int = 3
     progress: bool = True
@@ -66,6 +75,11 @@ def _absolute_line(name: str, summary: dict) -> str:
             f"mean {summary['mean_t_m'] * 100:6.1f} cm {summary['mean_r_deg']:5.2f} deg   ({summary['frames']} test frames)")
 
 
+def _relative_line(name: str, summary: dict) -> str:
+    return (f"{name:<28} RPE rmse {summary['rpe_t_rmse_m'] * 100:6.2f} cm {summary['rpe_r_rmse_deg']:5.2f} deg   "
+            f"median {summary['rpe_t_median_m'] * 100:6.2f} cm {summary['rpe_r_median_deg']:5.2f} deg")
+
+
 def run_demo(config: DemoConfig = DemoConfig(), echo: Callable[[str], None] = print) -> DemoResult:
     """Run every step of the demo into ``config.out`` (which must not hold an earlier demo's data)."""
     run_dir = Path(config.out)
@@ -91,6 +105,20 @@ def run_demo(config: DemoConfig = DemoConfig(), echo: Callable[[str], None] = pr
     summary = _timed("evaluate retrieval", echo, evaluate_retrieval, "7scenes", data_dir, run_dir,
                      image_size=config.posenet_image_size, cache_dir=cache_dir)
     result.lines.append(_absolute_line("Retrieval (absolute)", summary))
+
+    relpose_dir = run_dir / "relpose"
+    relpose = RelPoseTrainConfig(
+        dataset="7scenes", data=str(data_dir), image_size=config.relpose_image_size, batch_size=16,
+        max_epochs=config.relpose_epochs, lr=1e-3, distance=config.pair_distance, out=str(relpose_dir),
+        cache_dir=cache_dir, seed=config.seed, progress=config.progress,
+    )
+    _timed("train the relative-pose network", echo, train_relpose, relpose)
+    settings = RelPoseEvalSettings(methods=tuple(RELATIVE_METHODS), distances=(config.pair_distance,),
+                                   image_size=(config.height, config.width), cache_dir=cache_dir)
+    summaries = _timed("evaluate relative pose (network, refinement, direct alignment, ORB + PnP)", echo,
+                       evaluate_relpose, "7scenes", data_dir, run_dir, settings, relpose_dir / "model.safetensors")
+    for method, name in RELATIVE_METHODS.items():
+        result.lines.append(_relative_line(name, summaries[method.value]))
 
     result.report = write_report(run_dir, title="posekit demo")
     return result
