@@ -27,12 +27,10 @@ from posekit.training.common import (
     ScheduleKind,
     make_optimizer,
     make_schedule,
-    make_trainer,
-    resolve_resume,
 )
-from posekit.training.config import config_to_dict, resolve_config, save_config
+from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.run_export import ExportChoice, export_run_model, load_trained_module
+from posekit.training.run_export import ExportChoice, fit_and_export, load_trained_module
 
 KIND = "depth"
 
@@ -160,20 +158,10 @@ class DepthDataModule(L.LightningDataModule):
 
 def train_depth(config: DepthTrainConfig) -> Path:
     """Train a depth network as configured; return the run folder."""
-    run_dir = Path(config.out)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = DepthDataModule(config)
     module = DepthModule(config_to_dict(config))
-    trainer, checkpoint = make_trainer(
-        run_dir, KIND, monitor="val/loss", max_epochs=config.max_epochs, max_steps=config.max_steps,
-        devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
-    )
-    if trainer.is_global_zero:
-        save_config(config, run_dir / "config.yaml")
-    trainer.fit(module, datamodule=data, ckpt_path=resolve_resume(run_dir, config.resume))
-    if trainer.is_global_zero:
-        export_run_model(run_dir, KIND, module, checkpoint, config.export)
-    return run_dir
+    return fit_and_export(config, KIND, module, data, monitor="val/loss")
 
 
 def load_depth_model(path: str | Path) -> DepthModule:

@@ -26,19 +26,17 @@ from posekit.losses.pose import GeometricReprojectionLoss, LearnedPoseLoss, Norm
 from posekit.metrics.pose_errors import absolute_pose_errors
 from posekit.metrics.trajectory import Trajectory
 from posekit.models import BackboneName, BatchNormMode, PoseNet, create_backbone
-from posekit.training.checkpoints import KIND_KEY, ExportedModel, export_model, load_lightning_checkpoint, load_model_file
+from posekit.training.checkpoints import KIND_KEY, ExportedModel, load_model_file
 from posekit.training.common import (
-    EXPORTED_MODEL,
     OptimizerKind,
     ScheduleKind,
     cover_and_crop,
     held_out_split,
     make_optimizer,
     make_schedule,
-    make_trainer,
-    resolve_resume,
 )
-from posekit.training.config import config_to_dict, resolve_config, save_config
+from posekit.training.config import config_to_dict, resolve_config
+from posekit.training.run_export import ExportChoice, fit_and_export
 from posekit.viz import ErrorSeries, log_figure, plot_error_distributions, plot_trajectory_comparison
 
 KIND = "posenet"
@@ -94,6 +92,7 @@ class PoseNetTrainConfig:
     strategy: str = field(default="auto", metadata=_help("Lightning strategy (auto, ddp, ...)"))
     accelerator: str = field(default="auto", metadata=_help("Lightning accelerator (auto, cpu, gpu)"))
     resume: str | None = field(default=None, metadata=_help("checkpoint to resume from, or 'last'"))
+    export: ExportChoice = field(default=ExportChoice.LAST, metadata=_help("weights to export: last or best (selected on the held-out frames)"))
     progress: bool = field(default=True, metadata=_help("show progress bars"))
 
 
@@ -239,23 +238,11 @@ class AbsolutePoseDataModule(L.LightningDataModule):
 
 def train_posenet(config: PoseNetTrainConfig) -> Path:
     """Train PoseNet as configured; return the run folder (config, logs, checkpoints, exported model)."""
-    run_dir = Path(config.out)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = AbsolutePoseDataModule(config, load_depth=config.loss is PoseLossKind.REPROJECTION)
     stats = {"mean": list(data.pose_stats.mean), "std": list(data.pose_stats.std), "count": data.pose_stats.count, "source": data.pose_stats.source}
     module = PoseNetModule(config_to_dict(config), stats)
-    trainer, checkpoint = make_trainer(
-        run_dir, KIND, monitor="val/t_err_m", max_epochs=config.max_epochs, max_steps=config.max_steps,
-        devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
-    )
-    if trainer.is_global_zero:
-        save_config(config, run_dir / "config.yaml")
-    trainer.fit(module, datamodule=data, ckpt_path=resolve_resume(run_dir, config.resume))
-    if trainer.is_global_zero:
-        best = checkpoint.best_model_path or checkpoint.last_model_path
-        state = load_lightning_checkpoint(best, KIND)["state_dict"] if best else module.state_dict()
-        export_model(run_dir / EXPORTED_MODEL, KIND, state, {k: v for k, v in module.hparams.items() if k != KIND_KEY})
-    return run_dir
+    return fit_and_export(config, KIND, module, data, monitor="val/t_err_m")
 
 
 def load_posenet(path: str | Path) -> PoseNetModule:

@@ -52,15 +52,13 @@ from posekit.training.common import (
     ScheduleKind,
     make_optimizer,
     make_schedule,
-    make_trainer,
-    resolve_resume,
 )
-from posekit.training.config import config_to_dict, resolve_config, save_config
+from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.depth import KIND as DEPTH_KIND
 from posekit.training.depth import load_depth_model
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
 from posekit.training.pair_errors import align_translation_scale, pair_errors
-from posekit.training.run_export import ExportChoice, export_run_model, load_trained_module
+from posekit.training.run_export import ExportChoice, fit_and_export, load_trained_module
 from posekit.training.selfsup import PhotometricTerms, known_depth_photometric_loss, monocular_photometric_loss
 
 KIND = "relpose"
@@ -336,20 +334,10 @@ def _with_depth_encoder_backbone(config: RelPoseTrainConfig) -> RelPoseTrainConf
 def train_relpose(config: RelPoseTrainConfig) -> Path:
     """Train as configured; return the run folder (config.yaml, logs/, checkpoints/, model.safetensors)."""
     config = _with_depth_encoder_backbone(config)
-    run_dir = Path(config.out)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = RelativePoseDataModule(config)
     module = RelativePoseModule(config_to_dict(config))
-    trainer, checkpoint = make_trainer(
-        run_dir, KIND, monitor="val/t_err_m", max_epochs=config.max_epochs, max_steps=config.max_steps,
-        devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
-    )
-    if trainer.is_global_zero:
-        save_config(config, run_dir / "config.yaml")
-    trainer.fit(module, datamodule=data, ckpt_path=resolve_resume(run_dir, config.resume))
-    if trainer.is_global_zero:
-        export_run_model(run_dir, KIND, module, checkpoint, config.export)
-    return run_dir
+    return fit_and_export(config, KIND, module, data, monitor="val/t_err_m")
 
 
 def load_relpose(path: str | Path) -> RelativePoseModule:

@@ -1,5 +1,5 @@
-"""Exporting a trained LightningModule at the end of a run, and loading it back, for the relative-pose and depth
-tasks (the modules whose hyper-parameters are ``{posekit_kind, config}``).
+"""Fitting a LightningModule into a run folder, exporting it at the end, and loading it back, for every task
+(PoseNet, relative pose, depth: the modules whose hyper-parameters hold ``{posekit_kind, config, ...}``).
 
 By default the **last** weights are exported: the "best" checkpoint is chosen on the held-out frames, which
 would then have taken part in model selection; ``export: best`` is there for those who want it.
@@ -17,7 +17,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from posekit.errors import CheckpointError
 from posekit.training.checkpoints import KIND_KEY, export_model, load_lightning_checkpoint, load_model_file
-from posekit.training.common import EXPORTED_MODEL
+from posekit.training.common import EXPORTED_MODEL, make_trainer, resolve_resume
+from posekit.training.config import save_config
 
 ModuleT = TypeVar("ModuleT", bound=L.LightningModule)
 
@@ -38,6 +39,23 @@ def export_run_model(run_dir: str | Path, kind: str, module: L.LightningModule, 
     path = Path(run_dir) / EXPORTED_MODEL
     export_model(path, kind, state, {k: v for k, v in module.hparams.items() if k != KIND_KEY})
     return path
+
+
+def fit_and_export(config, kind: str, module: L.LightningModule, data: L.LightningDataModule, monitor: str) -> Path:
+    """Fit ``module`` on ``data`` into ``config.out`` (saving the resolved config first) and export the weights
+    chosen by ``config.export``. ``config`` is a task configuration with the usual trainer fields (out,
+    max_epochs, max_steps, devices, strategy, accelerator, progress, resume, export)."""
+    run_dir = Path(config.out)
+    trainer, checkpoint = make_trainer(
+        run_dir, kind, monitor=monitor, max_epochs=config.max_epochs, max_steps=config.max_steps,
+        devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
+    )
+    if trainer.is_global_zero:
+        save_config(config, run_dir / "config.yaml")
+    trainer.fit(module, datamodule=data, ckpt_path=resolve_resume(run_dir, config.resume))
+    if trainer.is_global_zero:
+        export_run_model(run_dir, kind, module, checkpoint, config.export)
+    return run_dir
 
 
 def load_trained_module(path: str | Path, kind: str, build: Callable[[dict], ModuleT]) -> ModuleT:
