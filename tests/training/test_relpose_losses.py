@@ -13,8 +13,8 @@ from posekit.data import RelativePoseDataset, load_index
 from posekit.geometry import translation_axis_angle_to_matrix
 from posekit.training.common import cover_and_crop
 from posekit.training.frame_data import FrameRange, restrict_to_frames
+from posekit.baselines.direct_alignment import image_pyramid
 from posekit.training.selfsup import (
-    image_pyramid,
     known_depth_photometric_error,
     known_depth_photometric_loss,
     monocular_photometric_loss,

@@ -13,6 +13,7 @@ relative-pose work, the refinement step after a network's prediction, and what `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -179,19 +180,34 @@ def _normal_equations(level: _Level, evaluation: _Evaluation) -> tuple[torch.Ten
     return hessian, gradient
 
 
+def image_pyramid(source_image: torch.Tensor, target_image: torch.Tensor, target_depth: torch.Tensor,
+                  intrinsics: torch.Tensor, levels: int, min_size: int = 8) -> Iterator[tuple[torch.Tensor, ...]]:
+    """``(source, target, depth, intrinsics)`` at full resolution, then halved ``levels - 1`` times, finest first.
+
+    Images by 2x2 means, depth by :func:`downsample_depth`, intrinsics ``f / 2`` and ``(c - 0.5) / 2`` (2x2 average
+    pooling maps ``u -> (u - 0.5) / 2``: the pixel-centre convention with scale 1/2); stops before a side would be
+    smaller than ``min_size``.
+
+    Args:
+        source_image, target_image: ``(B, C, H, W)``.
+        target_depth: ``(B, 1, H, W)``.
+        intrinsics: ``(B, 4)`` or ``(4,)`` ``(fx, fy, cx, cy)``.
+    """
+    k = intrinsics.reshape(-1, 4).expand(source_image.shape[0], 4)
+    for level in range(levels):
+        if level > 0:
+            if min(source_image.shape[-2:]) // 2 < min_size:
+                return
+            source_image, target_image = F.avg_pool2d(source_image, 2), F.avg_pool2d(target_image, 2)
+            target_depth = downsample_depth(target_depth)
+            k = torch.stack((k[:, 0] / 2, k[:, 1] / 2, (k[:, 2] - 0.5) / 2, (k[:, 3] - 0.5) / 2), dim=-1)
+        yield source_image, target_image, target_depth, k
+
+
 def _build_pyramid(source, target, depth, intrinsics: torch.Tensor, config: DirectAlignmentConfig) -> list[_Level]:
-    levels = [_Level(source, target, depth, intrinsics)]
-    for _ in range(config.levels - 1):
-        h, w = source.shape[-2:]
-        if min(h, w) // 2 < config.min_size:
-            break
-        source, target, depth = F.avg_pool2d(source, 2), F.avg_pool2d(target, 2), downsample_depth(depth)
-        # 2x2 average pooling maps u -> (u - 0.5) / 2: the pixel-centre convention with scale 1/2.
-        intrinsics = torch.stack(
-            (intrinsics[:, 0] / 2, intrinsics[:, 1] / 2, (intrinsics[:, 2] - 0.5) / 2, (intrinsics[:, 3] - 0.5) / 2), -1
-        )
-        levels.append(_Level(source, target, depth, intrinsics))
-    return levels[::-1]
+    """The pyramid levels, coarsest first."""
+    pyramid = image_pyramid(source, target, depth, intrinsics, config.levels, config.min_size)
+    return [_Level(*level) for level in pyramid][::-1]
 
 
 @torch.no_grad()

@@ -16,13 +16,13 @@ the target view, with known target depth (training mode 2) or with predicted dep
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from posekit.baselines.direct_alignment import downsample_depth
+from posekit.baselines.direct_alignment import image_pyramid
 from posekit.geometry import warp_source_to_target
 from posekit.geometry.checks import check_shape
 from posekit.losses.photometric import masked_mean, photometric_error_map
@@ -53,22 +53,6 @@ class PhotometricTerms:
     automask_fraction: torch.Tensor
 
 
-def image_pyramid(source_image: torch.Tensor, target_image: torch.Tensor, target_depth: torch.Tensor,
-                  intrinsics: torch.Tensor, levels: int, min_size: int = 8) -> Iterator[tuple[torch.Tensor, ...]]:
-    """``(source, target, depth, intrinsics)`` at full resolution, then halved ``levels - 1`` times (2x2 means;
-    depth: the mean of the known depths, :func:`~posekit.baselines.direct_alignment.downsample_depth`;
-    intrinsics ``f / 2``, ``(c - 0.5) / 2``, the pixel-centre convention), stopping before a side < ``min_size``."""
-    k = intrinsics.reshape(-1, 4).expand(source_image.shape[0], 4)
-    for level in range(levels):
-        if level > 0:
-            if min(source_image.shape[-2:]) // 2 < min_size:
-                return
-            source_image, target_image = F.avg_pool2d(source_image, 2), F.avg_pool2d(target_image, 2)
-            target_depth = downsample_depth(target_depth)
-            k = torch.stack((k[:, 0] / 2, k[:, 1] / 2, (k[:, 2] - 0.5) / 2, (k[:, 3] - 0.5) / 2), dim=-1)
-        yield source_image, target_image, target_depth, k
-
-
 def known_depth_photometric_error(
     source_image: torch.Tensor,
     target_image: torch.Tensor,
@@ -88,7 +72,7 @@ def known_depth_photometric_error(
         intrinsics: ``(B, 4)`` or ``(4,)`` ``(fx, fy, cx, cy)`` of both images.
         ssim_weight: weight of the SSIM term (0.85 as Monodepth2; 0 for plain L1).
         edge_weight: edge weighting of the error (0: off).
-        levels: average the error over this many pyramid levels (:func:`image_pyramid`); coarse levels see a
+        levels: average the error over this many pyramid levels (:func:`~posekit.baselines.direct_alignment.image_pyramid`); coarse levels see a
             pose error of many full-resolution pixels as a few pixels, so their gradient still points the right
             way (the direct alignment's coarse-to-fine idea). 1: full resolution only.
 
