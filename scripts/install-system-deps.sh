@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages posekit needs beyond Python: headless OpenGL for `posekit synth` (Mesa's EGL and its
-# llvmpipe software rasteriser, used through moderngl when there is no display and no GPU).
+# llvmpipe software rasteriser, used through moderngl when there is no display and no GPU) and libusb, which
+# Open3D's CPU wheel links against (TSDF fusion for `posekit map build`).
 # Idempotent: installs only what is missing, and calls apt-get only then. Safe to run on every `make`.
 set -euo pipefail
 
-PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1)
+PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libusb-1.0-0)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
