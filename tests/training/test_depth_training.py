@@ -60,7 +60,7 @@ def test_depth_training_writes_the_run_folder_and_evaluates(depth_run, synth_seq
     assert config.loss.value == "silog" and config.test_frames == TEST_FRAMES
     summary = _eval_depth(synth_sequence, shared_cache, depth_run)
     assert DEPTH_KEYS <= set(summary) and {f"median_scaled_{k}" for k in DEPTH_KEYS} <= set(summary)
-    assert summary["images"] == 16 and summary["frames"] == f"frames {TEST_FRAMES}"
+    assert summary["images"] == 16 and summary["frames"] == 16 and summary["held_out"] == f"frames {TEST_FRAMES}"
     assert summary["median_scaled_median_scaling"] is True and summary["median_scaling"] is False
     assert json.loads((depth_run / "eval" / "depth.json").read_text())["abs_rel"] == summary["abs_rel"]
 

@@ -65,7 +65,7 @@ def test_each_mode_trains_and_evaluates_through_the_cli(synth_sequence, shared_c
     assert RPE_KEYS <= set(summary)
     assert summary["distance"] == 2 and set(summary["by_distance"]) == {"1", "2", "4"}
     assert summary["pairs"] == 16 - 2 and summary["by_distance"]["4"]["pairs"] == 16 - 4
-    assert summary["frames"] == f"frames {TEST_FRAMES}"
+    assert summary["held_out"] == f"frames {TEST_FRAMES}" and summary["frames"] == 16
     if mode == "monocular":
         assert summary["scale_alignment"].startswith("per-pair") and summary["ate_alignment"] == "sim3"
         assert 0 <= summary["depth_median_scaled_abs_rel"] and summary["depth_median_scaled_median_scaling"] is True

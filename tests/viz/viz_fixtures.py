@@ -12,7 +12,7 @@ from posekit.geometry import PinholeIntrinsics, make_pose, se3_exp, so3_exp, war
 from posekit.metrics.pose_errors import absolute_pose_errors
 from posekit.metrics.trajectory import Trajectory
 from posekit.metrics.trajectory_files import write_tum
-from posekit.viz.report.run_folder import write_frame_errors
+from posekit.runs import write_frame_errors
 
 # A Lightning 2.6 CSVLogger file as written by a run with train_loss (on_step and on_epoch), a train/ metric and
 # two validation metrics, log_every_n_steps=2, 8 batches an epoch (cut to 3 epochs).
@@ -97,7 +97,7 @@ def textured_pair(height: int = 48, width: int = 64):
 
 
 def make_run_folder(root: Path, ground_truth: Trajectory, with_figures: bool = True) -> Path:
-    """A run folder with every part the report reads (see posekit.viz.report.run_folder)."""
+    """A run folder with every part the report reads (see posekit.runs)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "config.yaml").write_text(CONFIG_YAML, encoding="utf-8")
     eval_dir = root / "eval"

@@ -13,7 +13,6 @@ relative-pose work, the refinement step after a network's prediction, and what `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 from posekit.geometry.camera import PinholeIntrinsics, batch_intrinsics
 from posekit.geometry.checks import check_shape
 from posekit.geometry.lie import se3_exp
+from posekit.geometry.pyramid import downsample_depth, image_pyramid  # noqa: F401 (downsample_depth: public here too)
 from posekit.geometry.warp import TargetProjection, project_target_to_source, sample_at_pixels
 
 
@@ -61,21 +61,6 @@ class DirectAlignmentResult:
     cost: torch.Tensor
     valid_fraction: torch.Tensor
     iterations: int
-
-
-def downsample_depth(depth: torch.Tensor) -> torch.Tensor:
-    """Halve a depth map: the mean of the known depths of each 2x2 block, 0 where none is known.
-
-    Args:
-        depth: ``(B, 1, H, W)``, 0 or non-finite = unknown.
-
-    Returns:
-        ``(B, 1, H // 2, W // 2)``.
-    """
-    known = (torch.isfinite(depth) & (depth > 0)).to(depth.dtype)
-    total = F.avg_pool2d(torch.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * known, 2)
-    count = F.avg_pool2d(known, 2)
-    return torch.where(count > 0, total / count.clamp_min(1e-12), torch.zeros_like(total))
 
 
 def _image_gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,30 +163,6 @@ def _normal_equations(level: _Level, evaluation: _Evaluation) -> tuple[torch.Ten
     hessian = torch.einsum("bcni,bcnj->bij", jw, jacobian)
     gradient = torch.einsum("bcni,bcn->bi", jw, residual.double())
     return hessian, gradient
-
-
-def image_pyramid(source_image: torch.Tensor, target_image: torch.Tensor, target_depth: torch.Tensor,
-                  intrinsics: torch.Tensor, levels: int, min_size: int = 8) -> Iterator[tuple[torch.Tensor, ...]]:
-    """``(source, target, depth, intrinsics)`` at full resolution, then halved ``levels - 1`` times, finest first.
-
-    Images by 2x2 means, depth by :func:`downsample_depth`, intrinsics ``f / 2`` and ``(c - 0.5) / 2`` (2x2 average
-    pooling maps ``u -> (u - 0.5) / 2``: the pixel-centre convention with scale 1/2); stops before a side would be
-    smaller than ``min_size``.
-
-    Args:
-        source_image, target_image: ``(B, C, H, W)``.
-        target_depth: ``(B, 1, H, W)``.
-        intrinsics: ``(B, 4)`` or ``(4,)`` ``(fx, fy, cx, cy)``.
-    """
-    k = intrinsics.reshape(-1, 4).expand(source_image.shape[0], 4)
-    for level in range(levels):
-        if level > 0:
-            if min(source_image.shape[-2:]) // 2 < min_size:
-                return
-            source_image, target_image = F.avg_pool2d(source_image, 2), F.avg_pool2d(target_image, 2)
-            target_depth = downsample_depth(target_depth)
-            k = torch.stack((k[:, 0] / 2, k[:, 1] / 2, (k[:, 2] - 0.5) / 2, (k[:, 3] - 0.5) / 2), dim=-1)
-        yield source_image, target_image, target_depth, k
 
 
 def _build_pyramid(source, target, depth, intrinsics: torch.Tensor, config: DirectAlignmentConfig) -> list[_Level]:

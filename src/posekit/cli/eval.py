@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from posekit.data import DatasetFormat
+from posekit.evaluation.absolute import evaluate_posenet, evaluate_retrieval
 from posekit.models import BackboneName
-from posekit.training.absolute_eval import evaluate_posenet, evaluate_retrieval
-from posekit.training.common import CHECKPOINT_DIR
+from posekit.runs import CHECKPOINT_DIR
 
 FORMATS = [f.value for f in DatasetFormat]
 SUMMARY_KEYS = ("median_t_m", "median_r_deg", "mean_t_m", "mean_r_deg")
@@ -56,7 +56,7 @@ def posenet(checkpoint, out, dataset_format, data, split, split_policy, cache_di
     out = out or run_folder_of(checkpoint)
     summary = evaluate_posenet(checkpoint, dataset_format, data, out, split=split, split_policy=split_policy,
                                batch_size=batch_size, cache_dir=cache_dir)
-    echo_summary(f"PoseNet on {data} ({summary['split']}, {summary['frames']} frames); written to {Path(out) / 'eval'}", summary, as_json)
+    echo_summary(f"PoseNet on {data} ({summary['held_out']}, {summary['frames']} frames); written to {Path(out) / 'eval'}", summary, as_json)
 
 
 @command.command("retrieval")
@@ -78,13 +78,13 @@ def retrieval(checkpoint, backbone, weights, image_size, out, dataset_format, da
     summary = evaluate_retrieval(dataset_format, data, out, model_path=checkpoint, backbone=backbone, weights=weights,
                                  image_size=(height, width), split=split, split_policy=split_policy,
                                  batch_size=batch_size, cache_dir=cache_dir)
-    echo_summary(f"Retrieval on {data} ({summary['split']}, {summary['frames']} frames); written to {Path(out) / 'eval'}", summary, as_json)
+    echo_summary(f"Retrieval on {data} ({summary['held_out']}, {summary['frames']} frames); written to {Path(out) / 'eval'}", summary, as_json)
 
 
 # Relative pose and depth (issue 6). Imported here, beside their commands, to keep this block self-contained.
 from posekit.baselines.direct_alignment import DirectAlignmentConfig  # noqa: E402
-from posekit.training.depth_eval import evaluate_depth  # noqa: E402
-from posekit.training.relpose_eval import RelPoseEvalSettings, RelPoseMethod, evaluate_relpose  # noqa: E402
+from posekit.evaluation.depth import evaluate_depth  # noqa: E402
+from posekit.evaluation.relative import RelPoseEvalSettings, RelPoseMethod, evaluate_relpose  # noqa: E402
 
 
 def _image_size(text: str | None, option: str = "--image-size") -> tuple[int, int] | None:
@@ -141,7 +141,7 @@ def relpose(checkpoint, methods, distances, primary_distance, direct_levels, dir
         click.echo(json.dumps(summaries))
         return
     for method, summary in summaries.items():
-        title = (f"{method} on {data} ({summary['frames']}, {summary['pairs']} pairs at distance {summary['distance']}); "
+        title = (f"{method} on {data} ({summary['held_out']}, {summary['pairs']} pairs at distance {summary['distance']}); "
                  f"written to {Path(out) / 'eval'}")
         echo_summary(title, {k: v for k, v in summary.items() if k != "by_distance" and not isinstance(v, (list, dict))}, False)
         for d, values in summary["by_distance"].items():
@@ -160,5 +160,5 @@ def depth(checkpoint, out, dataset_format, data, test_frames, split_policy, reco
     out = out or run_folder_of(checkpoint)
     summary = evaluate_depth(checkpoint, dataset_format, data, out, test_frames=test_frames, split_policy=split_policy,
                              records=records, image_size=_image_size(image_size), batch_size=batch_size, cache_dir=cache_dir)
-    echo_summary(f"Depth on {data} ({summary['frames']}, {summary['images']} images); written to {Path(out) / 'eval'}",
+    echo_summary(f"Depth on {data} ({summary['held_out']}, {summary['images']} images); written to {Path(out) / 'eval'}",
                  summary, as_json)

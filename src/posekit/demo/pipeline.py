@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from posekit.data.synth import SynthConfig, synthesize
-from posekit.training.absolute_eval import evaluate_posenet, evaluate_retrieval
+from posekit.evaluation.absolute import evaluate_posenet, evaluate_retrieval
 from posekit.training.posenet import PoseNetTrainConfig, train_posenet
 from posekit.training.relpose import RelPoseTrainConfig, train_relpose
-from posekit.training.relpose_eval import RelPoseEvalSettings, RelPoseMethod, evaluate_relpose
+from posekit.evaluation.relative import RelPoseEvalSettings, RelPoseMethod, evaluate_relpose
 from posekit.viz import write_report
 
 RELATIVE_METHODS = {

@@ -27,6 +27,7 @@ from posekit.geometry.lie import (
     transform_points,
     translation_axis_angle_to_matrix,
 )
+from posekit.geometry.pyramid import downsample_depth, image_pyramid, scale_intrinsics
 from posekit.geometry.rotations import (
     angle_between_quaternions,
     angle_between_rotations,

@@ -16,12 +16,8 @@ from posekit.data import DatasetIndex, FrameTransform, Split, SplitPolicy
 from posekit.data.splits import assign_splits
 from posekit.errors import ConfigError
 from posekit.fileio import atomic_write_text
+from posekit.runs import BEST_CHECKPOINT, CHECKPOINT_DIR, CHECKPOINT_SUFFIX, LAST_CHECKPOINT, LOGS_DIR
 from posekit.training.checkpoints import AtomicCheckpointIO
-from posekit.viz.report.run_folder import LOGS_DIR
-
-CHECKPOINT_DIR = "checkpoints"
-BEST_CHECKPOINT = "best"
-EXPORTED_MODEL = "model.safetensors"
 
 
 class OptimizerKind(str, Enum):
@@ -148,7 +144,7 @@ def resolve_resume(run_dir: str | Path, resume: str | None) -> str | None:
     """``--resume``: ``None``, ``last`` (the run folder's last checkpoint) or a checkpoint path."""
     if resume is None:
         return None
-    path = Path(run_dir) / CHECKPOINT_DIR / "last.ckpt" if resume == "last" else Path(resume)
+    path = Path(run_dir) / CHECKPOINT_DIR / f"{LAST_CHECKPOINT}{CHECKPOINT_SUFFIX}" if resume == "last" else Path(resume)
     if not path.is_file():
         raise ConfigError(f"resume: checkpoint {path} not found")
     return str(path)

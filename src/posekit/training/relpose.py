@@ -6,10 +6,10 @@ Three training modes (:class:`RelPoseMode`):
    on ``(t, omega)`` or on the rotation angle.
 2. ``photometric``: self-supervised with the target's **sensor depth** (the founding article's experiment):
    the source image warped by the predicted pose must match the target, over the warp's validity mask
-   (:func:`~posekit.training.selfsup.known_depth_photometric_loss`). The pose is metric.
+   (:func:`~posekit.losses.selfsup.known_depth_photometric_loss`). The pose is metric.
 3. ``monocular``: a depth network and the pose network learned together from snippets of three frames
    ``(t - d, t, t + d)`` without any label (Monodepth2: multi-scale loss, per-pixel minimum over the two
-   sources, auto-masking, edge-aware smoothness; :func:`~posekit.training.selfsup.monocular_photometric_loss`).
+   sources, auto-masking, edge-aware smoothness; :func:`~posekit.losses.selfsup.monocular_photometric_loss`).
    Pose and depth are known only up to scale: validation and evaluation align the scale (per pair for pose,
    per image by the median for depth) and say so.
 
@@ -36,7 +36,9 @@ from torch.utils.data import DataLoader
 from posekit.data import ColorJitter, RelativePoseDataset
 from posekit.errors import ConfigError
 from posekit.losses.pose import Norm, RelativePoseLoss, RelativePoseLossKind
+from posekit.losses.selfsup import PhotometricTerms, known_depth_photometric_loss, monocular_photometric_loss
 from posekit.metrics.depth_metrics import compute_depth_metrics
+from posekit.metrics.pair_errors import align_translation_scale, pair_errors
 from posekit.models import (
     BackboneName,
     DecoderKind,
@@ -57,9 +59,7 @@ from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.depth import KIND as DEPTH_KIND
 from posekit.training.depth import load_depth_model
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.pair_errors import align_translation_scale, pair_errors
 from posekit.training.run_export import ExportChoice, fit_and_export, load_trained_module
-from posekit.training.selfsup import PhotometricTerms, known_depth_photometric_loss, monocular_photometric_loss
 
 KIND = "relpose"
 SNIPPET_LENGTH = 3

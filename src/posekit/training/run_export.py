@@ -16,8 +16,9 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from posekit.errors import CheckpointError
+from posekit.runs import CONFIG_FILE, EXPORTED_MODEL
 from posekit.training.checkpoints import KIND_KEY, export_model, load_lightning_checkpoint, load_model_file
-from posekit.training.common import EXPORTED_MODEL, make_trainer, resolve_resume
+from posekit.training.common import make_trainer, resolve_resume
 from posekit.training.config import save_config
 
 ModuleT = TypeVar("ModuleT", bound=L.LightningModule)
@@ -51,7 +52,7 @@ def fit_and_export(config, kind: str, module: L.LightningModule, data: L.Lightni
         devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
     )
     if trainer.is_global_zero:
-        save_config(config, run_dir / "config.yaml")
+        save_config(config, run_dir / CONFIG_FILE)
     trainer.fit(module, datamodule=data, ckpt_path=resolve_resume(run_dir, config.resume))
     if trainer.is_global_zero:
         export_run_model(run_dir, kind, module, checkpoint, config.export)

@@ -1,4 +1,4 @@
-"""Assemble the HTML report of a run folder (layout: :mod:`posekit.viz.report.run_folder`).
+"""Assemble the HTML report of a run folder (layout: :mod:`posekit.runs`).
 
 Sections, each omitted with a note when its files are absent and a note naming the file when one cannot be
 read (the rest of the report is still written): configuration, metric tables, trajectories (an interactive
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 
 import posekit
@@ -23,11 +24,7 @@ from posekit.metrics.pose_errors import DEFAULT_THRESHOLDS, PoseErrors, absolute
 from posekit.metrics.sync import associate_trajectories
 from posekit.metrics.trajectory import Trajectory
 from posekit.metrics.trajectory_files import read_tum
-from posekit.viz.canvas import figure_to_png_bytes
-from posekit.viz.error_plots import ErrorSeries, plot_error_distributions
-from posekit.viz.ground import UpAxis, resolve_up_axis, to_display_frame
-from posekit.viz.report.html import Section, escape, figure, note, page, table
-from posekit.viz.report.run_folder import (
+from posekit.runs import (
     CONFIG_FILE,
     EVAL_DIR,
     FIGURES_DIR,
@@ -36,9 +33,12 @@ from posekit.viz.report.run_folder import (
     FrameErrors,
     MethodFiles,
     RunFolder,
-    frame_errors_as_pose_errors,
     read_frame_errors,
 )
+from posekit.viz.canvas import figure_to_png_bytes
+from posekit.viz.error_plots import ErrorSeries, plot_error_distributions
+from posekit.viz.ground import UpAxis, resolve_up_axis, to_display_frame
+from posekit.viz.report.html import Section, escape, figure, note, page, table
 from posekit.viz.report.viewer import ViewerSeries, viewer_html
 from posekit.viz.style import GROUND_TRUTH_COLOUR, series_colour
 from posekit.viz.training_curves import plot_training_curves, read_lightning_metrics
@@ -73,7 +73,8 @@ class _Method:
     def pose_errors(self) -> PoseErrors | None:
         """Per-frame errors: from the CSV, else from the associated trajectories, else ``None``."""
         if self.frame_errors is not None:
-            return frame_errors_as_pose_errors(self.frame_errors)
+            errors = self.frame_errors
+            return PoseErrors(torch.from_numpy(errors.translation_m), torch.from_numpy(errors.rotation_deg))
         if self.predicted is not None and self.ground_truth is not None:
             return absolute_pose_errors(self.ground_truth.poses, self.predicted.poses)
         return None
@@ -292,7 +293,7 @@ def write_report(
     """Write the HTML report of a run folder, atomically.
 
     Args:
-        run_dir: the run folder (layout: :mod:`posekit.viz.report.run_folder`); missing parts are noted.
+        run_dir: the run folder (layout: :mod:`posekit.runs`); missing parts are noted.
         out_path: the HTML file (default ``RUN_DIR/report.html``).
         up: the world's up axis for the trajectory views.
         title: page title (default: the run folder's name).

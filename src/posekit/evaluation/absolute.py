@@ -1,6 +1,6 @@
 """Evaluating absolute pose estimators on a dataset split: PoseNet and the retrieval baseline, reported alike.
 
-Both write ``RUN_DIR/eval/<method>.{csv,tum,gt.tum,json}`` (see :mod:`posekit.training.evaluation`).
+Both write ``RUN_DIR/eval/<method>.{csv,tum,gt.tum,json}`` (see :mod:`posekit.evaluation.results`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from torch.utils.data import DataLoader
 from posekit.baselines.retrieval import RetrievalIndex
 from posekit.data import AbsolutePoseDataset, DatasetIndex, Split, SplitPolicy, load_index
 from posekit.models import Backbone, BackboneName, create_backbone
+from posekit.evaluation.results import write_absolute_evaluation
+from posekit.evaluation.summary import summary_header
 from posekit.training.common import cover_and_crop, held_out_split
-from posekit.training.evaluation import write_absolute_evaluation
 from posekit.training.posenet import load_posenet
 
 
@@ -47,9 +48,8 @@ def evaluate_posenet(
     split = Split(split) if split is not None else held_out_split(index, policy, cache_dir)
     dataset = _dataset(index, split, policy, tuple(module.config.image_size), cache_dir)
     estimated, ground_truth, names = _run(dataset, lambda images: module.predict_T_world_cam(images).double(), batch_size)
-    extra = {"method": "posenet", "dataset": index.format, "data": str(index.root), "split": split.value,
-             "model": str(model_path)}
-    return write_absolute_evaluation(out, "posenet", ground_truth, estimated, names, extra=extra)
+    header = summary_header("posenet", index.format, str(index.root), split.value, len(names), str(model_path))
+    return write_absolute_evaluation(out, header, ground_truth, estimated, names)
 
 
 def evaluate_retrieval(
@@ -81,6 +81,8 @@ def evaluate_retrieval(
     queries = _dataset(index, split, policy, image_size, cache_dir)
     query_features, ground_truth, names = _run(queries, encoder.forward_pooled, batch_size)
     estimated, _ = retrieval.query(query_features)
-    extra = {"method": method, "dataset": index.format, "data": str(index.root), "split": split.value,
-             "database_frames": len(database_names), "features": str(model_path) if model_path else str(BackboneName(backbone).value)}
-    return write_absolute_evaluation(out, method, ground_truth, estimated, names, extra=extra)
+    header = summary_header(method, index.format, str(index.root), split.value, len(names),
+                            str(model_path) if model_path else None)
+    extra = {"database_frames": len(database_names),
+             "features": str(model_path) if model_path else str(BackboneName(backbone).value)}
+    return write_absolute_evaluation(out, header, ground_truth, estimated, names, extra=extra)

@@ -11,13 +11,14 @@ import torch
 
 from posekit.data import load_index
 from posekit.errors import ConfigError
+from posekit.evaluation.relative import chain_trajectory, evaluation_pairs
+from posekit.evaluation.summary import rpe_summary
 from posekit.geometry import relative_pose, translation_axis_angle_to_matrix
 from posekit.metrics.ape_rpe import PoseRelation, compute_rpe
+from posekit.metrics.pair_errors import align_translation_scale, pair_errors
 from posekit.metrics.pose_errors import RelativePoseErrors
 from posekit.metrics.trajectory import Trajectory
 from posekit.training.frame_data import FrameDataConfig, FrameRange, resolve_frame_sides
-from posekit.training.pair_errors import align_translation_scale, pair_errors
-from posekit.training.relpose_eval import chain_trajectory, evaluation_pairs, rpe_summary
 from tests.training.relpose_fixtures import SYNTH_SIZE, TEST_FRAMES, TRAIN_FRAMES, shared_cache, synth_sequence  # noqa: F401
 
 

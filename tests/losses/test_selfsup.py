@@ -11,14 +11,14 @@ from torch.utils.data import default_collate
 
 from posekit.data import RelativePoseDataset, load_index
 from posekit.geometry import translation_axis_angle_to_matrix
-from posekit.training.common import cover_and_crop
-from posekit.training.frame_data import FrameRange, restrict_to_frames
-from posekit.baselines.direct_alignment import image_pyramid
-from posekit.training.selfsup import (
+from posekit.geometry.pyramid import image_pyramid
+from posekit.losses.selfsup import (
     known_depth_photometric_error,
     known_depth_photometric_loss,
     monocular_photometric_loss,
 )
+from posekit.training.common import cover_and_crop
+from posekit.training.frame_data import FrameRange, restrict_to_frames
 from tests.conftest import require_real_data
 from tests.training.relpose_fixtures import shared_cache, synth_sequence  # noqa: F401 (fixtures)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from posekit.baselines.direct_alignment import image_pyramid
+from posekit.geometry.pyramid import image_pyramid
 from posekit.geometry import warp_source_to_target
 from posekit.geometry.checks import check_shape
 from posekit.losses.photometric import masked_mean, photometric_error_map
@@ -72,7 +72,7 @@ def known_depth_photometric_error(
         intrinsics: ``(B, 4)`` or ``(4,)`` ``(fx, fy, cx, cy)`` of both images.
         ssim_weight: weight of the SSIM term (0.85 as Monodepth2; 0 for plain L1).
         edge_weight: edge weighting of the error (0: off).
-        levels: average the error over this many pyramid levels (:func:`~posekit.baselines.direct_alignment.image_pyramid`); coarse levels see a
+        levels: average the error over this many pyramid levels (:func:`~posekit.geometry.pyramid.image_pyramid`); coarse levels see a
             pose error of many full-resolution pixels as a few pixels, so their gradient still points the right
             way (the direct alignment's coarse-to-fine idea). 1: full resolution only.
 

@@ -1,9 +1,12 @@
-"""The run folder the HTML report reads, and the per-frame error files in it.
+"""The run-folder contract: what training and evaluation write and the HTML report reads, and the per-frame
+error files in it.
 
 A run folder (training and/or evaluation of one or more methods)::
 
     RUN_DIR/
       config.yaml             the resolved configuration of the run
+      model.safetensors       the exported model of a training run (what ``posekit eval`` reads)
+      checkpoints/            Lightning checkpoints of a training run: last.ckpt, best.ckpt (for --resume)
       metrics.json            summary numbers: {"metric": value, ...} or {"group": {"metric": value, ...}, ...}
       eval/
         <method>.json         one method's evaluation summary: {"metric": value, ...}
@@ -28,15 +31,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-import torch
 
 from posekit.errors import FileFormatError, ShapeError
 from posekit.fileio import atomic_write_text
-from posekit.metrics.pose_errors import PoseErrors
 
 CONFIG_FILE = "config.yaml"
+EXPORTED_MODEL = "model.safetensors"
+CHECKPOINT_DIR = "checkpoints"
+BEST_CHECKPOINT = "best"
+LAST_CHECKPOINT = "last"
+CHECKPOINT_SUFFIX = ".ckpt"
 METRICS_FILE = "metrics.json"
 EVAL_DIR = "eval"
 LOGS_DIR = "logs"
@@ -56,6 +63,14 @@ ROTATION_COLUMN = "rotation_error_deg"
 FRAME_ERROR_COLUMNS = (NAME_COLUMN, TRANSLATION_COLUMN, ROTATION_COLUMN)
 
 
+class PerFrameErrors(Protocol):
+    """What :func:`write_frame_errors` reads: ``(N,)`` tensors or arrays of translation (m) and rotation (deg)
+    errors, e.g. a :class:`posekit.metrics.pose_errors.PoseErrors`."""
+
+    translation: np.ndarray
+    rotation_deg: np.ndarray
+
+
 @dataclass
 class FrameErrors:
     """Per-frame errors read from ``eval/<method>.csv``: ``(N,)`` float64 arrays and optional frame names."""
@@ -65,7 +80,7 @@ class FrameErrors:
     names: list[str] | None = None
 
 
-def write_frame_errors(path: str | Path, errors: PoseErrors, names: Sequence[str] | None = None) -> None:
+def write_frame_errors(path: str | Path, errors: PerFrameErrors, names: Sequence[str] | None = None) -> None:
     """Write per-frame errors as CSV with columns :data:`FRAME_ERROR_COLUMNS`, atomically.
 
     Args:
@@ -210,7 +225,3 @@ class RunFolder:
             return []
         return sorted(p for p in self.figures_dir.iterdir() if p.is_file() and p.suffix.lower() in FIGURE_SUFFIXES)
 
-
-def frame_errors_as_pose_errors(errors: FrameErrors) -> PoseErrors:
-    """The :class:`~posekit.metrics.pose_errors.PoseErrors` of a per-frame error file (for its summary)."""
-    return PoseErrors(torch.from_numpy(errors.translation_m), torch.from_numpy(errors.rotation_deg))

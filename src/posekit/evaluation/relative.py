@@ -5,7 +5,7 @@ motion" is already close.
 
 For every method (:class:`RelPoseMethod`) and every frame distance ``d`` (default 1, 5 and 10), the pairs are
 the held-out frames ``(i, i + d)`` of each record (target ``i``, source ``i + d``). Errors are evo's RPE of the
-pair (:mod:`posekit.training.pair_errors`): translation (m) and rotation (deg), summarised by rmse, median and
+pair (:mod:`posekit.metrics.pair_errors`): translation (m) and rotation (deg), summarised by rmse, median and
 mean. The estimates of the pairs at the primary distance that start at the first frame and go on by ``d`` frames
 are chained into a trajectory (from the first frame's ground-truth pose), aligned to the ground truth (SE(3)
 for metric methods, Sim(3) for a monocular network) and its ATE computed; the aligned trajectory is written in
@@ -21,7 +21,6 @@ Everything is written into ``RUN_DIR/eval/<method>.{json,csv,tum,gt.tum}`` like 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,20 +34,18 @@ from posekit.baselines.direct_alignment import DirectAlignmentConfig, align_phot
 from posekit.baselines.feature_matching import FeatureMatchingConfig, estimate_pose_pnp
 from posekit.data import RelativePoseDataset, load_index
 from posekit.errors import ConfigError, TrajectoryError
-from posekit.fileio import atomic_write_text
+from posekit.evaluation.results import write_method_results
+from posekit.evaluation.summary import rpe_summary, summary_header
 from posekit.geometry import PinholeIntrinsics, se3_inverse
 from posekit.metrics.alignment import AlignmentType, align_trajectory
 from posekit.metrics.ape_rpe import PoseRelation, compute_ape
 from posekit.metrics.depth_metrics import DepthMetricsAccumulator
+from posekit.metrics.pair_errors import align_translation_scale, pair_errors
 from posekit.metrics.pose_errors import PoseErrors, RelativePoseErrors
-from posekit.metrics.statistics import compute_statistics
 from posekit.metrics.trajectory import Trajectory
-from posekit.metrics.trajectory_files import write_tum
 from posekit.training.common import cover_and_crop
 from posekit.training.frame_data import FrameDataConfig, FrameSides, paired_batches, record_list, resolve_frame_sides
-from posekit.training.pair_errors import align_translation_scale, pair_errors
 from posekit.training.relpose import RelativePoseModule, load_relpose
-from posekit.viz.report.run_folder import EVAL_DIR, write_frame_errors
 
 DEFAULT_DISTANCES = (1, 5, 10)
 SCALE_ALIGNMENT_PER_PAIR = "per-pair least-squares scale of the translation against the ground truth"
@@ -211,25 +208,6 @@ def evaluation_pairs(sides: FrameSides, config: FrameDataConfig, distances: Sequ
 # Summaries and files
 
 
-# (translation m, rotation deg): a pair counts as solved when both errors are below the thresholds.
-RECALL_THRESHOLDS = ((0.01, 0.5), (0.02, 1.0))
-
-
-def rpe_summary(errors: RelativePoseErrors) -> dict[str, float]:
-    """``rpe_t_{rmse,median,mean}_m``, ``rpe_r_{rmse,median,mean}_deg`` and the share of pairs within each of
-    :data:`RECALL_THRESHOLDS` (``recall_1cm_0.5deg``, ``recall_2cm_1deg``) of per-pair errors."""
-    t = compute_statistics(errors.translation)
-    r = compute_statistics(errors.rotation_deg)
-    summary = {
-        "rpe_t_rmse_m": t["rmse"], "rpe_t_median_m": t["median"], "rpe_t_mean_m": t["mean"],
-        "rpe_r_rmse_deg": r["rmse"], "rpe_r_median_deg": r["median"], "rpe_r_mean_deg": r["mean"],
-    }
-    for max_t, max_r in RECALL_THRESHOLDS:
-        solved = (errors.translation < max_t) & (errors.rotation_deg < max_r)
-        summary[f"recall_{max_t * 100:g}cm_{max_r:g}deg"] = float(solved.double().mean())
-    return summary
-
-
 @dataclass
 class DistanceResult:
     """A method's estimates and errors on the pairs at one distance.
@@ -305,14 +283,15 @@ def chain_trajectory(pairs: EvalPairs, T_src_tgt: torch.Tensor) -> tuple[Traject
     return Trajectory(torch.stack(gt_poses), stamps, names), Trajectory(torch.stack(est_poses), stamps.clone(), list(names))
 
 
-def write_relative_evaluation(run_dir: str | Path, method: str, results: Sequence[DistanceResult], primary: DistanceResult,
-                              trajectory: tuple[Trajectory, Trajectory] | None, metric: bool, extra: dict) -> dict:
+def write_relative_evaluation(run_dir: str | Path, header: dict, results: Sequence[DistanceResult],
+                              primary: DistanceResult, trajectory: tuple[Trajectory, Trajectory] | None, metric: bool,
+                              extra: dict | None = None) -> dict:
     """Write ``eval/<method>.{json,csv,tum,gt.tum}`` and return the JSON summary.
 
-    The top-level ``rpe_*`` keys are those of the primary distance; ``by_distance`` has every distance's.
+    ``header`` is the :func:`~posekit.evaluation.summary.summary_header` of the evaluation. The top-level
+    ``rpe_*`` keys are those of the primary distance; ``by_distance`` has every distance's.
     """
-    eval_dir = Path(run_dir) / EVAL_DIR
-    summary: dict = {"method": method, "distance": primary.distance, "pairs": len(primary.names)}
+    summary: dict = {**header, "distance": primary.distance, "pairs": len(primary.names)}
     summary.update(rpe_summary(primary.errors))
     summary["by_distance"] = {
         str(r.distance): {"pairs": len(r.names), **rpe_summary(r.errors), "failures": r.failures} for r in results
@@ -324,6 +303,7 @@ def write_relative_evaluation(run_dir: str | Path, method: str, results: Sequenc
     summary["scale_alignment"] = "none (metric)" if metric else SCALE_ALIGNMENT_PER_PAIR
     if not metric and primary.scales is not None:
         summary["scale_median"] = float(primary.scales.median())
+    estimate = ground_truth = None
     if trajectory is not None and len(trajectory[0]) >= 3:
         alignment = AlignmentType.se3 if metric else AlignmentType.sim3
         try:
@@ -334,13 +314,10 @@ def write_relative_evaluation(run_dir: str | Path, method: str, results: Sequenc
         ape = compute_ape(trajectory[0], aligned, PoseRelation.translation_part, AlignmentType.none)
         summary.update({"ate_rmse_m": ape.statistics["rmse"], "ate_median_m": ape.statistics["median"],
                         "ate_alignment": alignment_label, "trajectory_frames": len(trajectory[0])})
-        write_tum(eval_dir / f"{method}.tum", aligned)
-        write_tum(eval_dir / f"{method}.gt.tum", trajectory[0])
-    summary.update(extra)
+        estimate, ground_truth = aligned, trajectory[0]
+    summary.update(extra or {})
     frame_errors = PoseErrors(primary.errors.translation, primary.errors.rotation_deg)
-    write_frame_errors(eval_dir / f"{method}.csv", frame_errors, primary.names)
-    atomic_write_text(eval_dir / f"{method}.json", json.dumps(summary, indent=2) + "\n")
-    return summary
+    return write_method_results(run_dir, summary, frame_errors, primary.names, estimate, ground_truth)
 
 
 @torch.no_grad()
@@ -431,8 +408,9 @@ def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, set
     net_size = tuple(module.config.image_size) if module is not None else None
     all_pairs = evaluation_pairs(sides, config, distances, net_size)
     primary_pairs = next(p for p in all_pairs if p.distance == primary_distance)
-    base = {"dataset": index.format, "data": str(index.root), "frames": sides.test.description,
-            "image_size": list(config.image_size), "model": str(model_path) if model_path else None}
+    held_out_frames = len({(f.record_id, f.camera_id, f.order) for sample in primary_pairs.dataset.samples
+                           for f in (sample.target, *sample.sources)})
+    base = {"image_size": list(config.image_size)}
     if module is not None:
         base.update(mode=module.mode.value, network_image_size=list(module.config.image_size))
     summaries = {}
@@ -445,6 +423,8 @@ def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, set
         extra = dict(base)
         if method is RelPoseMethod.NETWORK and module is not None and module.depth_net is not None:
             extra.update(depth_metrics_of(module, primary_pairs, settings.batch_size))
-        summaries[method.value] = write_relative_evaluation(out, method.value, results, primary, trajectory,
+        header = summary_header(method.value, index.format, str(index.root), sides.test.description, held_out_frames,
+                                str(model_path) if model_path else None)
+        summaries[method.value] = write_relative_evaluation(out, header, results, primary, trajectory,
                                                             estimator.metric, extra)
     return summaries

@@ -6,19 +6,18 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from posekit.data import load_index
-from posekit.fileio import atomic_write_text
+from posekit.evaluation.results import write_method_results
+from posekit.evaluation.summary import summary_header
 from posekit.metrics.depth_metrics import DepthMetricsAccumulator
 from posekit.training.common import cover_and_crop
 from posekit.training.depth import depth_frames, load_depth_model
 from posekit.training.frame_data import FrameDataConfig, paired_batches, resolve_frame_sides
-from posekit.viz.report.run_folder import EVAL_DIR
 
 METHOD = "depth"
 
@@ -57,10 +56,8 @@ def evaluate_depth(
         depth = F.interpolate(depth, size=batch["depth"].shape[-2:], mode="bilinear", align_corners=False)
         raw.update(depth, batch["depth"])
         scaled.update(depth, batch["depth"])
-    summary = {"method": METHOD, "dataset": index.format, "data": str(index.root), "frames": sides.test.description,
-               "image_size": list(config.image_size), "model": str(model_path),
-               "backbone": model.backbone.value, "decoder": model.decoder.value}
+    summary = summary_header(METHOD, index.format, str(index.root), sides.test.description, len(frames), str(model_path))
+    summary.update(image_size=list(config.image_size), backbone=model.backbone.value, decoder=model.decoder.value)
     summary.update(raw.compute().as_dict())
     summary.update(scaled.compute().as_dict("median_scaled_"))
-    atomic_write_text(Path(out) / EVAL_DIR / f"{METHOD}.json", json.dumps(summary, indent=2) + "\n")
-    return summary
+    return write_method_results(out, summary)
