@@ -19,7 +19,7 @@ def test_plane_demo_recovers_motion_to_a_millimetre():
 
 
 def test_demo_command_prints_the_table():
-    out = CliRunner().invoke(cli, ["demo", "plane", "--size", "160x120"])
+    out = CliRunner().invoke(cli, ["demo", "plane", "--size", "120x160"])
     assert out.exit_code == 0, out.output
     assert "recovered" in out.output and "pose error" in out.output
 
@@ -27,7 +27,7 @@ def test_demo_command_prints_the_table():
 def test_bad_size_is_a_usage_error():
     out = CliRunner().invoke(cli, ["demo", "plane", "--size", "big"])
     assert out.exit_code == 2
-    assert "expected WxH" in out.output
+    assert "expected a size HxW" in out.output and out.output.count("\n") == 1
 
 
 def test_python_dash_m_posekit_runs():

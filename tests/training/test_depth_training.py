@@ -48,7 +48,7 @@ def depth_run(synth_sequence, shared_cache, tmp_path_factory):  # noqa: F811
 
 
 def _eval_depth(data, cache, run) -> dict:
-    result = check_ok(invoke("eval", "depth", "--checkpoint", run / "model.safetensors", *data.options(),
+    result = check_ok(invoke("eval", "depth", "--model", run / "model.safetensors", *data.options(),
                              "--cache-dir", cache, "--json"))
     return json.loads(result.output.strip().splitlines()[-1])
 
@@ -121,5 +121,5 @@ def test_depth_model_refuses_a_relpose_checkpoint(synth_sequence, shared_cache, 
                     "--max-steps", "1", "--no-progress", "--cache-dir", shared_cache, "--out", run))
     with pytest.raises(CheckpointError, match="expected a 'depth' model, found a 'relpose' model"):
         load_depth_model(run / "model.safetensors")
-    result = invoke("eval", "depth", "--checkpoint", run / "model.safetensors", *synth_sequence.options())
+    result = invoke("eval", "depth", "--model", run / "model.safetensors", *synth_sequence.options())
     assert result.exit_code == 2 and "expected a 'depth' model" in result.output

@@ -59,7 +59,7 @@ def test_each_mode_trains_and_evaluates_through_the_cli(synth_sequence, shared_c
     if mode == "supervised":
         assert _logged(run, "val/t_err_m"), "a full epoch ends with validation on the held-out pairs"
 
-    result = check_ok(invoke("eval", "relpose", "--checkpoint", run / "model.safetensors", *synth_sequence.options(),
+    result = check_ok(invoke("eval", "relpose", "--model", run / "model.safetensors", *synth_sequence.options(),
                              "--distances", "1,2,4", "--cache-dir", shared_cache, "--json"))
     summary = json.loads(result.output.strip().splitlines()[-1])["network"]
     assert RPE_KEYS <= set(summary)
@@ -82,7 +82,7 @@ def test_baselines_and_refinement_on_exact_synthetic_depth(synth_sequence, share
     """Direct alignment with exact depth recovers the true motion; the network's prediction refined by it too."""
     run = tmp_path / "run"
     check_ok(invoke(*_small(synth_sequence, shared_cache, run, "--max-steps", "2")))
-    result = check_ok(invoke("eval", "relpose", "--checkpoint", run / "model.safetensors", *synth_sequence.options(),
+    result = check_ok(invoke("eval", "relpose", "--model", run / "model.safetensors", *synth_sequence.options(),
                              "--method", "direct", "--method", "network_refined", "--method", "orb_pnp",
                              "--distances", "2", "--cache-dir", shared_cache, "--json"))
     summaries = json.loads(result.output.strip().splitlines()[-1])
@@ -126,7 +126,7 @@ def test_foreign_and_corrupt_checkpoints_are_refused(synth_sequence, shared_cach
     check_ok(invoke("train", "depth", *synth_sequence.options(), "--train-frames", TRAIN_FRAMES, "--test-frames",
                     TEST_FRAMES, "--image-size", SYNTH_SIZE, "--backbone", "resnet18", "--no-pretrained",
                     "--max-steps", "1", "--no-progress", "--cache-dir", shared_cache, "--out", run))
-    result = invoke("eval", "relpose", "--checkpoint", run / "model.safetensors", *synth_sequence.options())
+    result = invoke("eval", "relpose", "--model", run / "model.safetensors", *synth_sequence.options())
     assert result.exit_code == 2 and "expected a 'relpose' model, found a 'depth' model" in result.output
     with pytest.raises(CheckpointError, match="expected a 'relpose' checkpoint"):
         load_relpose(run / "checkpoints" / "last.ckpt")
@@ -146,4 +146,4 @@ def test_configuration_errors_are_named(synth_sequence, shared_cache, tmp_path):
     bad_range = invoke(*_small(synth_sequence, shared_cache, tmp_path / "y", "--train-frames", "9-3"))
     assert bad_range.exit_code == 2 and "FIRST-LAST" in bad_range.output
     baselines_only = invoke("eval", "relpose", *synth_sequence.options(), "--method", "network")
-    assert baselines_only.exit_code == 2 and "--checkpoint" in baselines_only.output
+    assert baselines_only.exit_code == 2 and "--model" in baselines_only.output

@@ -2,7 +2,7 @@
 
 Example::
 
-    posekit synth --scene room --trajectory handheld --frames 300 --size 320x240 --fps 30 --seed 1 \\
+    posekit synth --scene room --trajectory handheld --frames 300 --size 240x320 --fps 30 --seed 1 \\
         --sequences 3 --format 7scenes --out data/synth-room
     posekit synth --scene street --trajectory driving --frames 200 --fps 10 --out data/synth-street
     posekit synth --mesh model.glb --trajectory orbit --frames 120 --out data/my-model
@@ -10,21 +10,12 @@ Example::
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
+from posekit.cli.options import IMAGE_SIZE, IMAGE_SIZE_HELP
 from posekit.data.synth import DatasetFormat, SceneKind, SensorModel, SynthConfig, TrajectoryKind, UpAxis, synthesize
-from posekit.errors import ShapeError
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"WxH"`` (e.g. ``320x240``) to ``(width, height)``."""
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match or min(int(match.group(1)), int(match.group(2))) < 1:
-        raise ShapeError(f"--size: expected WIDTHxHEIGHT such as 320x240, got {text!r}")
-    return int(match.group(1)), int(match.group(2))
 
 
 def _choice(enum) -> click.Choice:
@@ -40,7 +31,7 @@ def _choice(enum) -> click.Choice:
 @click.option("--unlit", is_flag=True, help="Show the mesh's textures/colours without shading (scans).")
 @click.option("--trajectory", type=_choice(TrajectoryKind), default="handheld", show_default=True)
 @click.option("--frames", type=click.IntRange(min=1), default=100, show_default=True, help="Frames per sequence.")
-@click.option("--size", default="320x240", show_default=True, help="Image size WIDTHxHEIGHT.")
+@click.option("--size", type=IMAGE_SIZE, default="240x320", show_default=True, help=f"Image size {IMAGE_SIZE_HELP}.")
 @click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True)
 @click.option("--fov", type=click.FloatRange(0, 180, min_open=True, max_open=True), default=None,
               help="Horizontal field of view in degrees [default: 57.4, driving 81.6].")
@@ -66,7 +57,7 @@ def command(scene, mesh, mesh_up, unlit, trajectory, frames, size, fps, fov, see
             dataset_format, depth_holes, depth_noise, exposure, image_noise, realistic, psf_sigma, max_range, workers,
             out_dir) -> None:
     """Render a synthetic RGB-D dataset with exact poses (colour, z-depth, T_world_cam, intrinsics)."""
-    width, height = parse_size(size)
+    height, width = size
     sensor = SensorModel(
         psf_sigma=psf_sigma,
         depth_holes=depth_holes or realistic,

@@ -12,51 +12,45 @@ import torch
 import torch.nn.functional as F
 
 from posekit.data import load_index
+from posekit.evaluation.frames import EvalFrames, eval_data_config, evaluated_side
 from posekit.evaluation.results import write_method_results
 from posekit.evaluation.summary import summary_header
 from posekit.metrics.depth_metrics import DepthMetricsAccumulator
 from posekit.training.common import cover_and_crop
 from posekit.training.depth import depth_frames, load_depth_model
-from posekit.training.frame_data import FrameDataConfig, paired_batches, resolve_frame_sides
+from posekit.training.frame_data import paired_batches, resolve_frame_sides
 
 METHOD = "depth"
 
 
 @torch.no_grad()
-def evaluate_depth(
-    model_path: str | Path, dataset_format: str, data: str | Path, out: str | Path, *,
-    test_frames: str | None = None, split_policy: str | None = None, records: str | None = None,
-    image_size: tuple[int, int] | None = None, batch_size: int = 16, cache_dir: str | None = None,
-) -> dict:
+def evaluate_depth(dataset_format: str, data: str | Path, out: str | Path, model_path: str | Path,
+                   frames: EvalFrames = EvalFrames()) -> dict:
     """Evaluate a depth model on the held-out frames (default: the model's) and write ``out/eval/depth.json``.
 
     Predictions are made at the model's input size and upsampled (bilinear) to the evaluation size
-    ``image_size`` (default: the model's) where the sensor depth is compared. Keys: ``abs_rel``, ``sq_rel``,
-    ``rmse``, ``rmse_log``, ``delta1..3`` (as predicted) and the same prefixed ``median_scaled_``.
+    ``frames.image_size`` (default: the model's) where the sensor depth is compared. Keys: ``abs_rel``,
+    ``sq_rel``, ``rmse``, ``rmse_log``, ``delta1..3`` (as predicted) and the same prefixed ``median_scaled_``.
     """
     module = load_depth_model(model_path)
     model = module.config
-    config = FrameDataConfig(
-        dataset=dataset_format, data=str(data), records=records if records is not None else model.records,
-        split=split_policy or model.split, train_frames=model.train_frames,
-        test_frames=test_frames if test_frames is not None else model.test_frames,
-        image_size=tuple(image_size or model.image_size), cache=True, cache_dir=cache_dir,
-    )
+    config = eval_data_config(dataset_format, data, frames, model, tuple(model.image_size))
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index)
-    frames = depth_frames(sides, config, held_out=True)
-    net_frames = None
+    sides = dataclasses.replace(sides, test=evaluated_side(sides, frames))
+    images = depth_frames(sides, config, held_out=True)
+    net_images = None
     if tuple(config.image_size) != tuple(model.image_size):
         net_sides = dataclasses.replace(sides, transform=cover_and_crop(index, *model.image_size))
-        net_frames = depth_frames(net_sides, config, held_out=True)
+        net_images = depth_frames(net_sides, config, held_out=True)
     raw = DepthMetricsAccumulator(median_scaling=False, max_depth=model.max_depth)
     scaled = DepthMetricsAccumulator(median_scaling=True, max_depth=model.max_depth)
-    for batch, net_batch in paired_batches(frames, net_frames, batch_size):
+    for batch, net_batch in paired_batches(images, net_images, frames.batch_size):
         depth = module.predict_depth(net_batch["image"])
         depth = F.interpolate(depth, size=batch["depth"].shape[-2:], mode="bilinear", align_corners=False)
         raw.update(depth, batch["depth"])
         scaled.update(depth, batch["depth"])
-    summary = summary_header(METHOD, index.format, str(index.root), sides.test.description, len(frames), str(model_path))
+    summary = summary_header(METHOD, index.format, str(index.root), sides.test.description, len(images), str(model_path))
     summary.update(image_size=list(config.image_size), backbone=model.backbone.value, decoder=model.decoder.value)
     summary.update(raw.compute().as_dict())
     summary.update(scaled.compute().as_dict("median_scaled_"))

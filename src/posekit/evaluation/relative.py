@@ -21,10 +21,10 @@ Everything is written into ``RUN_DIR/eval/<method>.{json,csv,tum,gt.tum}`` like 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import torch
@@ -34,6 +34,8 @@ from posekit.baselines.direct_alignment import DirectAlignmentConfig, align_phot
 from posekit.baselines.feature_matching import FeatureMatchingConfig, estimate_pose_pnp
 from posekit.data import RelativePoseDataset, load_index
 from posekit.errors import ConfigError, TrajectoryError
+from posekit.evaluation.frames import EvalFrames, eval_data_config, evaluated_side
+from posekit.evaluation.methods import RelPoseMethod
 from posekit.evaluation.results import write_method_results
 from posekit.evaluation.summary import rpe_summary, summary_header
 from posekit.geometry import PinholeIntrinsics, se3_inverse
@@ -49,24 +51,6 @@ from posekit.training.relpose import RelativePoseModule, load_relpose
 
 DEFAULT_DISTANCES = (1, 5, 10)
 SCALE_ALIGNMENT_PER_PAIR = "per-pair least-squares scale of the translation against the ground truth"
-
-
-class RelPoseMethod(str, Enum):
-    """An estimator of ``T_src_tgt``; the value is the file stem of its results."""
-
-    NETWORK = "network"
-    NETWORK_REFINED = "network_refined"
-    DIRECT = "direct"
-    ORB_PNP = "orb_pnp"
-    IDENTITY = "identity"  # "no motion": the reference any estimator must beat
-
-    @property
-    def needs_model(self) -> bool:
-        return self in (RelPoseMethod.NETWORK, RelPoseMethod.NETWORK_REFINED)
-
-    @property
-    def needs_depth(self) -> bool:
-        return self in (RelPoseMethod.NETWORK_REFINED, RelPoseMethod.DIRECT, RelPoseMethod.ORB_PNP)
 
 
 @dataclass
@@ -121,7 +105,7 @@ class PairEstimator:
                  direct: DirectAlignmentConfig = DirectAlignmentConfig(),
                  features: FeatureMatchingConfig = FeatureMatchingConfig()):
         if method.needs_model and module is None:
-            raise ConfigError(f"method {method.value}: needs a trained relative-pose model (--checkpoint)")
+            raise ConfigError(f"method {method.value}: needs a trained relative-pose model (--model)")
         self.method = method
         self.module = module
         self.direct = direct
@@ -343,61 +327,45 @@ def depth_metrics_of(module: RelativePoseModule, pairs: EvalPairs, batch_size: i
 
 @dataclass
 class RelPoseEvalSettings:
-    """What ``posekit eval relpose`` evaluates and on which frames.
+    """What ``posekit eval relpose`` evaluates (the frames are :class:`~posekit.evaluation.frames.EvalFrames`).
 
     Attributes:
         methods: the estimators to run.
         distances: frame distances of the pairs.
         primary_distance: the distance of the top-level numbers and of the chained trajectory (default: the
             model's training distance if it is one of ``distances``, else the middle one).
-        image_size: evaluation size ``(H, W)`` of the geometric methods (default: the model's, else 240x320).
-        test_frames, split, split_policy, records: the held-out frames (default: the model's).
         direct, features: settings of the direct alignment and of ORB + PnP.
     """
 
     methods: tuple[RelPoseMethod, ...] = (RelPoseMethod.NETWORK,)
     distances: tuple[int, ...] = DEFAULT_DISTANCES
     primary_distance: int | None = None
-    image_size: tuple[int, int] | None = None
-    test_frames: str | None = None
-    split_policy: str | None = None
-    records: str | None = None
-    batch_size: int = 16
-    cache_dir: str | None = None
     direct: DirectAlignmentConfig = field(default_factory=DirectAlignmentConfig)
     features: FeatureMatchingConfig = field(default_factory=FeatureMatchingConfig)
 
 
+# Evaluation size (H, W) of the geometric methods without a model.
 BASELINE_IMAGE_SIZE = (240, 320)
 
 
-def _data_config(dataset_format: str, data: str | Path, module: RelativePoseModule | None,
-                 settings: RelPoseEvalSettings) -> FrameDataConfig:
-    model = module.config if module is not None else None
-    image_size = settings.image_size or (tuple(model.image_size) if model else BASELINE_IMAGE_SIZE)
-    return FrameDataConfig(
-        dataset=dataset_format, data=str(data),
-        records=settings.records if settings.records is not None else (model.records if model else None),
-        split=settings.split_policy or (model.split if model else "auto"),
-        train_frames=model.train_frames if model else None,
-        test_frames=settings.test_frames if settings.test_frames is not None else (model.test_frames if model else None),
-        image_size=tuple(image_size), cache=True, cache_dir=settings.cache_dir,
-    )
-
-
-def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, settings: RelPoseEvalSettings,
-                     model_path: str | Path | None = None) -> dict[str, dict]:
-    """Evaluate each method of ``settings`` on the held-out pairs; write ``out/eval/<method>.*``.
+def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, model_path: str | Path | None = None,
+                     frames: EvalFrames = EvalFrames(), *, settings: RelPoseEvalSettings = RelPoseEvalSettings()
+                     ) -> dict[str, dict]:
+    """Evaluate each method of ``settings`` on the held-out pairs of ``frames`` (default: the model's; the
+    geometric methods run at ``frames.image_size``, default the model's, else 240x320); write
+    ``out/eval/<method>.*``.
 
     Returns:
         ``{method: summary}``.
     """
     module = load_relpose(model_path) if model_path is not None else None
     if module is None and any(m.needs_model for m in settings.methods):
-        raise ConfigError("the network methods need --checkpoint (a trained relative-pose model)")
-    config = _data_config(dataset_format, data, module, settings)
+        raise ConfigError("the network methods need --model (a trained relative-pose model)")
+    config = eval_data_config(dataset_format, data, frames, None if module is None else module.config,
+                              BASELINE_IMAGE_SIZE)
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index, check_overlap=module is not None)  # baselines learn nothing
+    sides = dataclasses.replace(sides, test=evaluated_side(sides, frames))
     distances = tuple(settings.distances)
     primary_distance = settings.primary_distance
     if primary_distance is None:
@@ -416,13 +384,13 @@ def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, set
     summaries = {}
     for method in settings.methods:
         estimator = PairEstimator(method, module, settings.direct, settings.features)
-        results = [run_method(estimator, pairs, settings.batch_size) for pairs in all_pairs]
+        results = [run_method(estimator, pairs, frames.batch_size) for pairs in all_pairs]
         primary = next(r for r in results if r.distance == primary_distance)
         # a monocular network's trajectory chains its own (unscaled) translations; the Sim(3) alignment fixes the scale
         trajectory = chain_trajectory(primary_pairs, primary.T_src_tgt_raw)
         extra = dict(base)
         if method is RelPoseMethod.NETWORK and module is not None and module.depth_net is not None:
-            extra.update(depth_metrics_of(module, primary_pairs, settings.batch_size))
+            extra.update(depth_metrics_of(module, primary_pairs, frames.batch_size))
         header = summary_header(method.value, index.format, str(index.root), sides.test.description, held_out_frames,
                                 str(model_path) if model_path else None)
         summaries[method.value] = write_relative_evaluation(out, header, results, primary, trajectory,

@@ -1,5 +1,5 @@
 """What every training task shares: the trainer (loggers, checkpoints, seeding, devices), image sizing,
-held-out split choice, optimisers and schedules."""
+held-out split choice, the data loaders and augmentation, optimisers and schedules."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from posekit.data import DatasetIndex, FrameTransform, Split, SplitPolicy
+from torch.utils.data import DataLoader, Dataset
+
+from posekit.data import ColorJitter, DatasetIndex, FrameTransform, Split, SplitPolicy
 from posekit.data.splits import assign_splits
 from posekit.errors import ConfigError
 from posekit.fileio import atomic_write_text
@@ -48,6 +50,42 @@ def make_schedule(optimizer: torch.optim.Optimizer, kind: ScheduleKind, max_epoc
     if kind is ScheduleKind.COSINE:
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, max_epochs), eta_min=optimizer.defaults["lr"] * 0.01)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, (2 * max_epochs) // 3), gamma=0.1)
+
+
+def configure_optimization(parameters, config):
+    """What a LightningModule's ``configure_optimizers`` returns for a task configuration (its ``optimizer``,
+    ``lr``, ``weight_decay``, ``lr_schedule`` and ``max_epochs``): the optimiser, with its schedule if any."""
+    optimizer = make_optimizer(parameters, config.optimizer, config.lr, config.weight_decay)
+    schedule = make_schedule(optimizer, config.lr_schedule, config.max_epochs)
+    return optimizer if schedule is None else {"optimizer": optimizer, "lr_scheduler": schedule}
+
+
+def color_jitter(augment: bool) -> ColorJitter | None:
+    """The training augmentation: colour jitter of brightness, contrast and saturation by up to 20%, or ``None``."""
+    return ColorJitter(0.2, 0.2, 0.2) if augment else None
+
+
+class SplitDataModule(L.LightningDataModule):
+    """A training set and a held-out set, loaded as ``config`` says (``batch_size``, ``num_workers``); the
+    training batches are shuffled and the last incomplete one dropped. Subclasses set ``train_set`` and ``val_set``."""
+
+    train_set: Dataset
+    val_set: Dataset
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(dataset, batch_size=self.config.batch_size, shuffle=shuffle, num_workers=self.config.num_workers,
+                          persistent_workers=self.config.num_workers > 0,
+                          drop_last=shuffle and len(dataset) > self.config.batch_size)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
 
 
 def cover_and_crop(index: DatasetIndex, height: int, width: int) -> FrameTransform:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -45,6 +46,64 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+IMAGE_SIZE_HELP = "HxW, e.g. 128x160"
+_IMAGE_SIZE = re.compile(r"\s*(\d+)\s*[xX]\s*(\d+)\s*")
+
+
+def parse_image_size(text: str, name: str = "image_size") -> tuple[int, int]:
+    """``"HxW"`` (height first, e.g. ``"128x160"``) -> ``(H, W)``: the one size grammar of every option.
+
+    Raises:
+        ConfigError: anything else (``"128,160"``, ``"128"``, a zero side), naming ``name``.
+
+    Example:
+        >>> parse_image_size("128x160")
+        (128, 160)
+    """
+    match = _IMAGE_SIZE.fullmatch(str(text))
+    if match is None or min(int(v) for v in match.groups()) <= 0:
+        raise ConfigError(f"{name}: expected a size HxW with positive sides (e.g. 128x160), got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def format_image_size(size) -> str:
+    """``(128, 160)`` -> ``"128x160"`` (as :func:`parse_image_size` reads it)."""
+    height, width = size
+    return f"{int(height)}x{int(width)}"
+
+
+class ImageSizeParam(click.ParamType):
+    """A click parameter read by :func:`parse_image_size`: every size option of the CLI is ``HxW``."""
+
+    name = "HxW"
+
+    def get_metavar(self, *args, **kwargs) -> str:
+        return "HxW"
+
+    def convert(self, value, param, ctx):
+        """``(H, W)``; a bad value raises :class:`ConfigError` (one line, exit code 2 from the CLI)."""
+        if isinstance(value, tuple):
+            return value
+        return parse_image_size(value, param.opts[0] if param is not None else "size")
+
+
+IMAGE_SIZE = ImageSizeParam()
+
+
+def _is_image_size(tp: Any) -> bool:
+    return typing.get_origin(tp) is tuple and typing.get_args(tp) == (int, int)
+
+
+def field_help(cls: type, name: str) -> str:
+    """The help text of field ``name``: its own, else that of the nearest base class declaring it (a task
+    configuration overriding a shared option's default keeps its help)."""
+    for klass in cls.__mro__:
+        field = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if field is not None and "help" in field.metadata:
+            return field.metadata["help"]
+    return ""
+
+
 def _coerce(name: str, tp: Any, value: Any) -> Any:
     """Convert a YAML or CLI value to the field's type, or raise :class:`ConfigError`."""
     base, optional = _unwrap_optional(tp)
@@ -65,11 +124,18 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
             if base is int and isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             return base(value)
+        if _is_image_size(base) and isinstance(value, str):  # "128x160" on the command line
+            return parse_image_size(value, name)
         if typing.get_origin(base) in (tuple, list):
             (item,) = set(typing.get_args(base)) - {Ellipsis}
-            if isinstance(value, str):  # "128x160" or "128,160" on the command line
-                value = [v for v in value.replace("x", ",").split(",") if v.strip()]
-            return typing.get_origin(base)(_coerce(name, item, v) for v in value)
+            if isinstance(value, str):  # "256,256" on the command line
+                value = [v for v in value.split(",") if v.strip()]
+            values = typing.get_origin(base)(_coerce(name, item, v) for v in value)
+            if _is_image_size(base) and len(values) != 2:
+                raise ConfigError(f"config field {name!r}: expected a size HxW, got {value!r}")
+            return values
+    except ConfigError:
+        raise
     except (ValueError, TypeError) as error:
         raise ConfigError(f"config field {name!r}: cannot read {value!r} as {getattr(base, '__name__', base)}") from error
     return value
@@ -120,6 +186,19 @@ def save_config(config: Any, path: str | Path) -> None:
     atomic_write_text(path, yaml.safe_dump(config_to_dict(config), sort_keys=False))
 
 
+def _as_typed(tp: Any, flag: str, default: Any) -> str:
+    """A default as a user types it: ``128x160``, ``256,256``, ``adam``, ``--no-augment``."""
+    if tp is bool:
+        return f"--{flag}" if default else f"--no-{flag}"
+    if isinstance(default, enum.Enum):
+        return str(default.value)
+    if _is_image_size(tp):
+        return format_image_size(default)
+    if isinstance(default, (tuple, list)):
+        return ",".join(str(v) for v in default)
+    return str(default)
+
+
 def config_options(cls: type) -> Callable[[Callable], Callable]:
     """Click decorator: ``--config FILE`` plus one ``--field-name`` flag per dataclass field (default: unset).
 
@@ -132,15 +211,16 @@ def config_options(cls: type) -> Callable[[Callable], Callable]:
         for field in reversed(dataclasses.fields(cls)):
             tp, _ = _unwrap_optional(_field_type(cls, field))
             flag = field.name.replace("_", "-")
-            help_text = field.metadata.get("help", "")
             default = field.default if field.default is not dataclasses.MISSING else None
-            if isinstance(default, enum.Enum):
-                default = default.value
-            help_text = f"{help_text} [default: {default}]".strip()
+            help_text = field_help(cls, field.name)
+            if default not in (None, ""):
+                help_text = f"{help_text} [default: {_as_typed(tp, flag, default)}]".strip()
             if tp is bool:
                 option = click.option(f"--{flag}/--no-{flag}", field.name, default=None, help=help_text)
             elif isinstance(tp, type) and issubclass(tp, enum.Enum):
                 option = click.option(f"--{flag}", field.name, type=click.Choice([m.value for m in tp]), default=None, help=help_text)
+            elif _is_image_size(tp):
+                option = click.option(f"--{flag}", field.name, type=IMAGE_SIZE, default=None, help=help_text)
             elif tp in (int, float):
                 option = click.option(f"--{flag}", field.name, type=tp, default=None, help=help_text)
             else:

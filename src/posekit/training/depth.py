@@ -9,64 +9,45 @@ depth metrics of :mod:`posekit.metrics.depth_metrics` on the held-out frames. Th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
-from posekit.data import AbsolutePoseDataset, ColorJitter
+from posekit.data import AbsolutePoseDataset
 from posekit.errors import ConfigError
 from posekit.losses.depth import DepthLossKind, SupervisedDepthLoss
 from posekit.metrics.depth_metrics import compute_depth_metrics
-from posekit.models import BackboneName, DecoderKind, DepthNet, create_backbone
+from posekit.models import DecoderKind, DepthNet
 from posekit.training.checkpoints import KIND_KEY
-from posekit.training.common import (
-    OptimizerKind,
-    ScheduleKind,
-    make_optimizer,
-    make_schedule,
-)
+from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
 from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.run_export import ExportChoice, fit_and_export, load_trained_module
+from posekit.training.options import TrainerOptions, create_task_backbone, option
+from posekit.training.run_export import fit_and_export, load_trained_module
 
 KIND = "depth"
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
+@dataclass
+class DepthNetOptions:
+    """Options of a depth network (``train depth``, and ``train relpose --mode monocular``)."""
+
+    decoder: DecoderKind = option(DecoderKind.UNET, "depth decoder: bilinear (the founding article's) or unet")
+    num_scales: int = option(4, "output scales of the U-Net depth decoder (each takes part in the loss)")
+    min_depth: float = option(0.1, "depth range of the network: minimum (m)")
+    max_depth: float = option(10.0, "depth range of the network: maximum (m)")
 
 
 @dataclass
-class DepthTrainConfig(FrameDataConfig):
-    """Options of ``posekit train depth`` (the dataset options are :class:`FrameDataConfig`'s)."""
+class DepthTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
+    """Options of ``posekit train depth`` (shared ones: :class:`DepthNetOptions`, :class:`TrainerOptions`,
+    :class:`FrameDataConfig`)."""
 
-    backbone: BackboneName = field(default=BackboneName.EFFICIENTNET_LITE0, metadata=_help("encoder"))
-    pretrained: bool = field(default=True, metadata=_help("start the encoder from ImageNet weights"))
-    weights: str | None = field(default=None, metadata=_help("encoder weights file (torchvision .pth for ResNets)"))
-    decoder: DecoderKind = field(default=DecoderKind.UNET, metadata=_help("bilinear (the article's) or unet"))
-    num_scales: int = field(default=4, metadata=_help("output scales of the U-Net decoder"))
-    min_depth: float = field(default=0.1, metadata=_help("depth range of the network (min, m)"))
-    max_depth: float = field(default=10.0, metadata=_help("depth range of the network (max, m)"))
-    loss: DepthLossKind = field(default=DepthLossKind.L1, metadata=_help("l1 (masked) or silog (scale-invariant log)"))
-    silog_lambda: float = field(default=0.5, metadata=_help("lambda of the scale-invariant log loss"))
-    optimizer: OptimizerKind = field(default=OptimizerKind.ADAM, metadata=_help("adam or sgd"))
-    lr: float = field(default=1e-4, metadata=_help("learning rate"))
-    weight_decay: float = field(default=0.0, metadata=_help("weight decay"))
-    lr_schedule: ScheduleKind = field(default=ScheduleKind.NONE, metadata=_help("none, cosine or step"))
-    max_epochs: int = field(default=10, metadata=_help("epochs"))
-    max_steps: int = field(default=-1, metadata=_help("stop after this many steps (-1: no limit)"))
-    augment: bool = field(default=False, metadata=_help("random colour jitter"))
-    export: ExportChoice = field(default=ExportChoice.LAST, metadata=_help("weights to export: last or best"))
-    seed: int = field(default=0, metadata=_help("random seed"))
-    out: str = field(default="runs/depth", metadata=_help("run folder"))
-    devices: int = field(default=1, metadata=_help("devices (processes) to train on"))
-    strategy: str = field(default="auto", metadata=_help("Lightning strategy"))
-    accelerator: str = field(default="auto", metadata=_help("Lightning accelerator (auto, cpu, gpu)"))
-    resume: str | None = field(default=None, metadata=_help("checkpoint to resume from, or 'last'"))
-    progress: bool = field(default=True, metadata=_help("show progress bars"))
+    out: str = option("runs/depth")
+    loss: DepthLossKind = option(DepthLossKind.L1, "l1 (masked) or silog (scale-invariant log)")
+    silog_lambda: float = option(0.5, "lambda of the scale-invariant log loss")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -74,11 +55,10 @@ class DepthTrainConfig(FrameDataConfig):
             raise ConfigError(f"image_size: the depth network needs HxW multiples of 32, got {self.image_size}")
 
 
-def build_depth_net(config: DepthTrainConfig, pretrained: bool) -> DepthNet:
-    """The depth network of ``config``; ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
-    load_imagenet = pretrained and config.pretrained
-    encoder = create_backbone(config.backbone, pretrained=load_imagenet and config.weights is None,
-                              weights_path=config.weights if load_imagenet else None, progress=config.progress)
+def build_depth_net(config: DepthNetOptions, pretrained: bool) -> DepthNet:
+    """The depth network of a task configuration with :class:`DepthNetOptions` and :class:`TrainerOptions`;
+    ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
+    encoder = create_task_backbone(config, pretrained)
     return DepthNet(encoder, config.decoder, min_depth=config.min_depth, max_depth=config.max_depth,
                     num_scales=config.num_scales)
 
@@ -118,9 +98,7 @@ class DepthModule(L.LightningModule):
             self.log("val/delta1", metrics.delta1, batch_size=size, sync_dist=True)
 
     def configure_optimizers(self):
-        optimizer = make_optimizer(self.model.parameters(), self.config.optimizer, self.config.lr, self.config.weight_decay)
-        schedule = make_schedule(optimizer, self.config.lr_schedule, self.config.max_epochs)
-        return optimizer if schedule is None else {"optimizer": optimizer, "lr_scheduler": schedule}
+        return configure_optimization(self.model.parameters(), self.config)
 
 
 def depth_frames(sides: FrameSides, config: FrameDataConfig, held_out: bool, augment: bool = False) -> AbsolutePoseDataset:
@@ -129,31 +107,19 @@ def depth_frames(sides: FrameSides, config: FrameDataConfig, held_out: bool, aug
     return AbsolutePoseDataset(side.index, side.split, records=record_list(config.records), normalize=False,
                                transform=sides.transform, cache=config.cache, cache_dir=config.cache_dir,
                                load_depth=True, split_policy=sides.policy,
-                               augment=ColorJitter(0.2, 0.2, 0.2) if augment else None)
+                               augment=color_jitter(augment))
 
 
-class DepthDataModule(L.LightningDataModule):
+class DepthDataModule(SplitDataModule):
     """Training and held-out frames with sensor depth."""
 
     def __init__(self, config: DepthTrainConfig, sides: FrameSides | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.sides = sides if sides is not None else resolve_frame_sides(config)
         if not self.sides.train.index.has_depth:
             raise ConfigError(f"depth training needs sensor depth; the {config.dataset} dataset {config.data} has none")
         self.train_set = depth_frames(self.sides, config, held_out=False, augment=config.augment)
         self.val_set = depth_frames(self.sides, config, held_out=True)
-
-    def _loader(self, dataset, shuffle: bool) -> DataLoader:
-        return DataLoader(dataset, batch_size=self.config.batch_size, shuffle=shuffle, num_workers=self.config.num_workers,
-                          persistent_workers=self.config.num_workers > 0,
-                          drop_last=shuffle and len(dataset) > self.config.batch_size)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
 
 
 def train_depth(config: DepthTrainConfig) -> Path:
@@ -170,4 +136,4 @@ def load_depth_model(path: str | Path) -> DepthModule:
     Raises:
         CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
     """
-    return load_trained_module(path, KIND, lambda config: DepthModule(config, pretrained=False))
+    return load_trained_module(path, KIND, lambda metadata: DepthModule(metadata["config"], pretrained=False))

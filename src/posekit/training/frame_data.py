@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from torch.utils.data import DataLoader, Dataset
 
@@ -20,10 +20,7 @@ from posekit.data import DatasetIndex, FrameTransform, Split, SplitPolicy, load_
 from posekit.data.splits import assign_splits
 from posekit.errors import ConfigError
 from posekit.training.common import cover_and_crop, held_out_split
-
-
-def _help(text: str) -> dict:
-    return {"help": text}
+from posekit.training.options import option
 
 
 @dataclass(frozen=True)
@@ -68,19 +65,20 @@ def restrict_to_frames(index: DatasetIndex, frames: FrameRange) -> DatasetIndex:
 
 @dataclass
 class FrameDataConfig:
-    """Dataset options of the relative-pose and depth tasks (a base of their training configurations)."""
+    """Dataset options of every task: which data, which frames train and which are held out, at which size
+    (a base of the task configurations)."""
 
-    dataset: str = field(default="7scenes", metadata=_help("dataset format: 7scenes, frames, tum, kitti, folder, ..."))
-    data: str = field(default="", metadata=_help("dataset folder"))
-    records: str | None = field(default=None, metadata=_help("comma-separated record ids to keep"))
-    split: str = field(default="auto", metadata=_help("auto (official, else generated) or blocks:N:K"))
-    train_frames: str | None = field(default=None, metadata=_help("train on frames FIRST-LAST (order in the record) instead of the training split"))
-    test_frames: str | None = field(default=None, metadata=_help("hold out frames FIRST-LAST instead of the held-out split"))
-    image_size: tuple[int, ...] = field(default=(96, 128), metadata=_help("input size HxW (multiples of 32 for depth networks)"))
-    batch_size: int = field(default=8, metadata=_help("samples per batch"))
-    cache: bool = field(default=True, metadata=_help("cache decoded, resized images on disk"))
-    cache_dir: str | None = field(default=None, metadata=_help("cache folder (default: the user cache folder)"))
-    num_workers: int = field(default=0, metadata=_help("data loader worker processes"))
+    dataset: str = option("7scenes", "dataset format: 7scenes, frames, cambridge, apolloscape, kitti, tum, folder, ...")
+    data: str = option("", "dataset folder")
+    records: str | None = option(None, "comma-separated record ids to keep")
+    split: str = option("auto", "split policy: auto (official, else generated) or blocks:N:K (every K-th block of N frames held out)")
+    train_frames: str | None = option(None, "train on frames FIRST-LAST (order in the record) instead of the training split")
+    test_frames: str | None = option(None, "hold out frames FIRST-LAST instead of the held-out split")
+    image_size: tuple[int, int] = option((96, 128), "input size HxW (multiples of 32 for depth networks)")
+    batch_size: int = option(8, "samples per batch")
+    cache: bool = option(True, "cache decoded, resized images on disk")
+    cache_dir: str | None = option(None, "cache folder (default: the user cache folder)")
+    num_workers: int = option(0, "data loader worker processes")
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(int(v) for v in self.image_size) <= 0:

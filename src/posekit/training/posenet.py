@@ -10,33 +10,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import lightning as L
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
-from torch.utils.data import DataLoader
 
-from posekit.data import AbsolutePoseDataset, ColorJitter, PoseFormat, PoseStats, Split, SplitPolicy, load_index
-from posekit.errors import CheckpointError, ConfigError
+from posekit.data import AbsolutePoseDataset, PoseFormat, PoseStats
+from posekit.errors import ConfigError
 from posekit.geometry import quaternion_translation_to_matrix
 from posekit.losses.pose import GeometricReprojectionLoss, LearnedPoseLoss, Norm, PoseNetLoss, sample_scene_points
 from posekit.metrics.pose_errors import absolute_pose_errors
 from posekit.metrics.trajectory import Trajectory
-from posekit.models import BackboneName, BatchNormMode, PoseNet, create_backbone
-from posekit.training.checkpoints import KIND_KEY, ExportedModel, load_model_file
-from posekit.training.common import (
-    OptimizerKind,
-    ScheduleKind,
-    cover_and_crop,
-    held_out_split,
-    make_optimizer,
-    make_schedule,
-)
+from posekit.models import BatchNormMode, PoseNet
+from posekit.training.checkpoints import KIND_KEY
+from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
 from posekit.training.config import config_to_dict, resolve_config
-from posekit.training.run_export import ExportChoice, fit_and_export
+from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
+from posekit.training.options import TrainerOptions, create_task_backbone, option
+from posekit.training.run_export import fit_and_export, load_trained_module
 from posekit.viz import ErrorSeries, log_figure, plot_error_distributions, plot_trajectory_comparison
 
 KIND = "posenet"
@@ -51,60 +45,28 @@ class PoseLossKind(str, Enum):
     REPROJECTION = "reprojection"
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
-
 @dataclass
-class PoseNetTrainConfig:
-    """Options of ``posekit train posenet``."""
+class PoseNetTrainConfig(TrainerOptions, FrameDataConfig):
+    """Options of ``posekit train posenet`` (shared ones: :class:`TrainerOptions`, :class:`FrameDataConfig`)."""
 
-    dataset: str = field(default="7scenes", metadata=_help("dataset format: 7scenes, frames, cambridge, apolloscape, kitti, tum, folder"))
-    data: str = field(default="", metadata=_help("dataset folder"))
-    records: str | None = field(default=None, metadata=_help("comma-separated record ids to keep"))
-    split: str = field(default="auto", metadata=_help("auto (official, else generated) or blocks:N:K (every K-th block of N frames held out)"))
-    backbone: BackboneName = field(default=BackboneName.EFFICIENTNET_LITE0, metadata=_help("image encoder"))
-    pretrained: bool = field(default=True, metadata=_help("start from ImageNet weights"))
-    weights: str | None = field(default=None, metadata=_help("backbone weights file (torchvision .pth for ResNets)"))
-    freeze_backbone: bool = field(default=False, metadata=_help("train only the FC layers (ImageNet features as they are)"))
-    batchnorm: BatchNormMode = field(default=BatchNormMode.TRACK, metadata=_help("BatchNorm statistics: track, batch, frozen"))
-    feature_dim: int = field(default=2048, metadata=_help("width of the FC layer before the heads"))
-    dropout: float = field(default=0.5, metadata=_help("dropout after the FC layer (training only)"))
-    image_size: tuple[int, ...] = field(default=(128, 160), metadata=_help("input size HxW"))
-    batch_size: int = field(default=16, metadata=_help("images per batch"))
-    max_epochs: int = field(default=30, metadata=_help("epochs"))
-    max_steps: int = field(default=-1, metadata=_help("stop after this many steps (-1: no limit)"))
-    loss: PoseLossKind = field(default=PoseLossKind.LEARNED, metadata=_help("pose loss"))
-    loss_norm: Norm = field(default=Norm.L1, metadata=_help("l1 or l2 distance in the loss"))
-    beta: float = field(default=512.0, metadata=_help("quaternion weight of the fixed loss"))
-    reprojection_points: int = field(default=256, metadata=_help("scene points per image for the reprojection loss"))
-    optimizer: OptimizerKind = field(default=OptimizerKind.ADAM, metadata=_help("adam or sgd"))
-    lr: float = field(default=1e-4, metadata=_help("learning rate"))
-    weight_decay: float = field(default=5e-4, metadata=_help("weight decay"))
-    lr_schedule: ScheduleKind = field(default=ScheduleKind.NONE, metadata=_help("none, cosine or step"))
-    augment: bool = field(default=False, metadata=_help("random colour jitter after the cache"))
-    cache: bool = field(default=True, metadata=_help("cache decoded, resized images on disk"))
-    cache_dir: str | None = field(default=None, metadata=_help("cache folder (default: the user cache folder)"))
-    num_workers: int = field(default=0, metadata=_help("data loader worker processes"))
-    seed: int = field(default=0, metadata=_help("random seed"))
-    out: str = field(default="runs/posenet", metadata=_help("run folder"))
-    devices: int = field(default=1, metadata=_help("devices (processes) to train on"))
-    strategy: str = field(default="auto", metadata=_help("Lightning strategy (auto, ddp, ...)"))
-    accelerator: str = field(default="auto", metadata=_help("Lightning accelerator (auto, cpu, gpu)"))
-    resume: str | None = field(default=None, metadata=_help("checkpoint to resume from, or 'last'"))
-    export: ExportChoice = field(default=ExportChoice.LAST, metadata=_help("weights to export: last or best (selected on the held-out frames)"))
-    progress: bool = field(default=True, metadata=_help("show progress bars"))
+    image_size: tuple[int, int] = option((128, 160))
+    batch_size: int = option(16)
+    weight_decay: float = option(5e-4)
+    max_epochs: int = option(30)
+    out: str = option("runs/posenet")
+    freeze_backbone: bool = option(False, "train only the FC layers (ImageNet features as they are)")
+    batchnorm: BatchNormMode = option(BatchNormMode.TRACK, "BatchNorm statistics: track, batch, frozen")
+    feature_dim: int = option(2048, "width of the FC layer before the heads")
+    dropout: float = option(0.5, "dropout after the FC layer (training only)")
+    loss: PoseLossKind = option(PoseLossKind.LEARNED, "pose loss")
+    loss_norm: Norm = option(Norm.L1, "l1 or l2 distance in the loss")
+    beta: float = option(512.0, "quaternion weight of the fixed loss")
+    reprojection_points: int = option(256, "scene points per image for the reprojection loss")
 
 
-def build_posenet(config: PoseNetTrainConfig, pretrained: bool | None = None) -> PoseNet:
-    """The network of a configuration (``pretrained`` overrides the config, e.g. False when weights follow)."""
-    backbone = create_backbone(
-        config.backbone,
-        pretrained=config.pretrained if pretrained is None else pretrained,
-        weights_path=config.weights if pretrained is not False else None,
-        batchnorm=config.batchnorm,
-        progress=config.progress,
-    )
+def build_posenet(config: PoseNetTrainConfig, pretrained: bool = True) -> PoseNet:
+    """The network of a configuration; ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
+    backbone = create_task_backbone(config, pretrained, batchnorm=config.batchnorm)
     return PoseNet(backbone, feature_dim=config.feature_dim, dropout=config.dropout, freeze_backbone=config.freeze_backbone)
 
 
@@ -121,7 +83,7 @@ class PoseNetModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters({KIND_KEY: KIND, "config": config, "pose_stats": pose_stats})
         self.config = resolve_config(PoseNetTrainConfig, None, config)
-        self.model = build_posenet(self.config, pretrained=pretrained and self.config.pretrained)
+        self.model = build_posenet(self.config, pretrained)
         self.register_buffer("translation_mean", torch.tensor(pose_stats["mean"], dtype=torch.float32))
         self.register_buffer("translation_std", torch.tensor(pose_stats["std"], dtype=torch.float32))
         if self.config.loss is PoseLossKind.FIXED:
@@ -181,12 +143,7 @@ class PoseNetModule(L.LightningModule):
             log_validation_figures(self.loggers, self.global_step, torch.cat([p[0] for p in poses]), torch.cat([p[1] for p in poses]))
 
     def configure_optimizers(self):
-        optimizer = make_optimizer(
-            list(self.model.parameters()) + list(self.criterion.parameters()),
-            self.config.optimizer, self.config.lr, self.config.weight_decay,
-        )
-        schedule = make_schedule(optimizer, self.config.lr_schedule, self.config.max_epochs)
-        return optimizer if schedule is None else {"optimizer": optimizer, "lr_scheduler": schedule}
+        return configure_optimization(list(self.model.parameters()) + list(self.criterion.parameters()), self.config)
 
 
 def log_validation_figures(loggers, step: int, T_world_cam_gt: torch.Tensor, T_world_cam_est: torch.Tensor) -> None:
@@ -205,35 +162,31 @@ def log_validation_figures(loggers, step: int, T_world_cam_gt: torch.Tensor, T_w
             log_figure(writer, tag, figure, step)
 
 
-class AbsolutePoseDataModule(L.LightningDataModule):
-    """Training and held-out splits of a dataset for PoseNet (mono images, quaternion targets)."""
+class AbsolutePoseDataModule(SplitDataModule):
+    """Training and held-out frames of a dataset for PoseNet (mono images, quaternion targets); translations are
+    normalised by the statistics of the training frames.
 
-    def __init__(self, config: PoseNetTrainConfig, load_depth: bool = False):
-        super().__init__()
-        self.config = config
+    Args:
+        config: the run's :class:`PoseNetTrainConfig`.
+        load_depth: load sensor depth (the reprojection loss needs it).
+        sides: the training and held-out frames (default: resolved from ``config``, overlap refused).
+    """
+
+    def __init__(self, config: PoseNetTrainConfig, load_depth: bool = False, sides: FrameSides | None = None):
+        super().__init__(config)
         self.load_depth = load_depth
-        self.index = load_index(config.dataset, config.data)
-        height, width = config.image_size
-        self.transform = cover_and_crop(self.index, height, width)
-        policy = SplitPolicy.parse(config.split)
-        self.held_out = held_out_split(self.index, policy, config.cache_dir)
-        records = None if config.records is None else [r.strip() for r in config.records.split(",")]
-        common = dict(records=records, transform=self.transform, cache=config.cache, cache_dir=config.cache_dir,
-                      load_depth=load_depth, pose_format=PoseFormat.QUATERNION, split_policy=policy)
-        self.train_set = AbsolutePoseDataset(self.index, Split.TRAIN,
-                                             augment=ColorJitter(0.2, 0.2, 0.2) if config.augment else None, **common)
+        self.sides = sides if sides is not None else resolve_frame_sides(config)
+        self.index = self.sides.train.index
+        self.transform = self.sides.transform
+        self.held_out = self.sides.test.split
+        common = dict(records=record_list(config.records), transform=self.transform, cache=config.cache,
+                      cache_dir=config.cache_dir, load_depth=load_depth, pose_format=PoseFormat.QUATERNION,
+                      split_policy=self.sides.policy)
+        self.train_set = AbsolutePoseDataset(self.sides.train.index, self.sides.train.split,
+                                             augment=color_jitter(config.augment), **common)
         self.pose_stats: PoseStats = self.train_set.pose_stats
-        self.val_set = AbsolutePoseDataset(self.index, self.held_out, pose_stats=self.pose_stats, **common)
-
-    def _loader(self, dataset, shuffle: bool) -> DataLoader:
-        return DataLoader(dataset, batch_size=self.config.batch_size, shuffle=shuffle, num_workers=self.config.num_workers,
-                          persistent_workers=self.config.num_workers > 0, drop_last=shuffle and len(dataset) > self.config.batch_size)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
+        self.val_set = AbsolutePoseDataset(self.sides.test.index, self.sides.test.split, pose_stats=self.pose_stats,
+                                           **common)
 
 
 def train_posenet(config: PoseNetTrainConfig) -> Path:
@@ -246,11 +199,10 @@ def train_posenet(config: PoseNetTrainConfig) -> Path:
 
 
 def load_posenet(path: str | Path) -> PoseNetModule:
-    """A trained :class:`PoseNetModule` from ``model.safetensors`` or a Lightning ``.ckpt``, in eval mode."""
-    exported: ExportedModel = load_model_file(path, KIND)
-    module = PoseNetModule(exported.metadata["config"], exported.metadata["pose_stats"], pretrained=False)
-    try:
-        module.load_state_dict(exported.state_dict, strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(f"{path}: the weights do not fit the configured network ({error})") from error
-    return module.eval()
+    """A trained :class:`PoseNetModule` from ``model.safetensors`` or a Lightning ``.ckpt``, in eval mode.
+
+    Raises:
+        CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
+    """
+    return load_trained_module(path, KIND, lambda metadata: PoseNetModule(metadata["config"], metadata["pose_stats"],
+                                                                            pretrained=False))

@@ -25,41 +25,28 @@ range, :mod:`posekit.training.frame_data`); validation uses the held-out frames'
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
-from posekit.data import ColorJitter, RelativePoseDataset
+from posekit.data import RelativePoseDataset
 from posekit.errors import ConfigError
 from posekit.losses.pose import Norm, RelativePoseLoss, RelativePoseLossKind
 from posekit.losses.selfsup import PhotometricTerms, known_depth_photometric_loss, monocular_photometric_loss
 from posekit.metrics.depth_metrics import compute_depth_metrics
 from posekit.metrics.pair_errors import align_translation_scale, pair_errors
-from posekit.models import (
-    BackboneName,
-    DecoderKind,
-    DepthNet,
-    FusionMode,
-    RelativePoseNet,
-    create_backbone,
-    relative_pose_net_on_encoder,
-)
+from posekit.models import BackboneName, FusionMode, RelativePoseNet, create_backbone, relative_pose_net_on_encoder
 from posekit.training.checkpoints import KIND_KEY, load_model_file
-from posekit.training.common import (
-    OptimizerKind,
-    ScheduleKind,
-    make_optimizer,
-    make_schedule,
-)
+from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
 from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.depth import KIND as DEPTH_KIND
-from posekit.training.depth import load_depth_model
+from posekit.training.depth import DepthNetOptions, build_depth_net, load_depth_model
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.run_export import ExportChoice, fit_and_export, load_trained_module
+from posekit.training.options import TrainerOptions, create_task_backbone, option
+from posekit.training.run_export import fit_and_export, load_trained_module
 
 KIND = "relpose"
 SNIPPET_LENGTH = 3
@@ -78,57 +65,33 @@ class RelPoseMode(str, Enum):
         return self is not RelPoseMode.MONOCULAR
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
-
 @dataclass
-class RelPoseTrainConfig(FrameDataConfig):
-    """Options of ``posekit train relpose`` (the dataset options are :class:`FrameDataConfig`'s)."""
+class RelPoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
+    """Options of ``posekit train relpose`` (shared ones: :class:`TrainerOptions`, :class:`FrameDataConfig`, and
+    :class:`~posekit.training.depth.DepthNetOptions` for the depth network of monocular mode)."""
 
-    mode: RelPoseMode = field(default=RelPoseMode.SUPERVISED, metadata=_help("supervised, photometric (sensor depth) or monocular (depth + pose)"))
-    distance: int = field(default=5, metadata=_help("frame distance between target and source (snippets: stride)"))
-    both_directions: bool = field(default=True, metadata=_help("pairs mode: train on (i, i+d) and (i+d, i)"))
-    min_translation: float = field(default=0.0, metadata=_help("minimum-motion filter of training pairs (m)"))
-    min_rotation_deg: float = field(default=0.0, metadata=_help("minimum-motion filter of training pairs (deg)"))
-    backbone: BackboneName = field(default=BackboneName.EFFICIENTNET_LITE0, metadata=_help("image encoder"))
-    pretrained: bool = field(default=True, metadata=_help("start from ImageNet weights (else random)"))
-    weights: str | None = field(default=None, metadata=_help("backbone weights file (torchvision .pth for ResNets)"))
-    fusion: FusionMode = field(default=FusionMode.LATE, metadata=_help("late (siamese) or early (6-channel input) fusion"))
-    separate_heads: bool = field(default=False, metadata=_help("separate translation and rotation heads"))
-    hidden: tuple[int, ...] = field(default=(256, 256), metadata=_help("widths of the FC layers of the heads"))
-    output_scale: float = field(default=0.01, metadata=_help("factor on the raw 6 outputs"))
-    dropout: float = field(default=0.0, metadata=_help("dropout after each hidden FC layer"))
-    freeze_backbone: bool = field(default=False, metadata=_help("train the heads only (frozen ImageNet features)"))
-    depth_encoder: str | None = field(default=None, metadata=_help("a trained depth model: use its frozen encoder (depth features for pose)"))
-    feature_level: int = field(default=-1, metadata=_help("backbone level to pool features from (-1: last)"))
-    pose_loss: RelativePoseLossKind = field(default=RelativePoseLossKind.VECTOR, metadata=_help("supervised: vector or angle rotation term"))
-    beta: float = field(default=1.0, metadata=_help("supervised: weight of the rotation term"))
-    loss_norm: Norm = field(default=Norm.L1, metadata=_help("supervised: l1 or l2"))
-    ssim_weight: float = field(default=0.85, metadata=_help("photometric: SSIM share (0.85 Monodepth2, 0 plain L1)"))
-    edge_weight: float = field(default=0.0, metadata=_help("photometric: edge weighting of the error (0: off)"))
-    photometric_levels: int = field(default=1, metadata=_help("photometric: pyramid levels the error is averaged over (1: full resolution)"))
-    decoder: DecoderKind = field(default=DecoderKind.UNET, metadata=_help("monocular: depth decoder"))
-    num_scales: int = field(default=4, metadata=_help("monocular: loss scales of the U-Net decoder"))
-    min_depth: float = field(default=0.1, metadata=_help("monocular: depth range of the network (min)"))
-    max_depth: float = field(default=10.0, metadata=_help("monocular: depth range of the network (max)"))
-    automask: bool = field(default=True, metadata=_help("monocular: Monodepth2 auto-masking of static pixels"))
-    smoothness_weight: float = field(default=1e-3, metadata=_help("monocular: edge-aware smoothness weight"))
-    optimizer: OptimizerKind = field(default=OptimizerKind.ADAM, metadata=_help("adam or sgd"))
-    lr: float = field(default=1e-4, metadata=_help("learning rate"))
-    weight_decay: float = field(default=0.0, metadata=_help("weight decay"))
-    lr_schedule: ScheduleKind = field(default=ScheduleKind.NONE, metadata=_help("none, cosine or step"))
-    max_epochs: int = field(default=10, metadata=_help("epochs"))
-    max_steps: int = field(default=-1, metadata=_help("stop after this many steps (-1: no limit)"))
-    augment: bool = field(default=False, metadata=_help("random colour jitter (same for all images of a sample)"))
-    export: ExportChoice = field(default=ExportChoice.LAST, metadata=_help("weights to export: last or best (selected on the held-out frames)"))
-    seed: int = field(default=0, metadata=_help("random seed"))
-    out: str = field(default="runs/relpose", metadata=_help("run folder"))
-    devices: int = field(default=1, metadata=_help("devices (processes) to train on"))
-    strategy: str = field(default="auto", metadata=_help("Lightning strategy"))
-    accelerator: str = field(default="auto", metadata=_help("Lightning accelerator (auto, cpu, gpu)"))
-    resume: str | None = field(default=None, metadata=_help("checkpoint to resume from, or 'last'"))
-    progress: bool = field(default=True, metadata=_help("show progress bars"))
+    out: str = option("runs/relpose")
+    mode: RelPoseMode = option(RelPoseMode.SUPERVISED, "supervised, photometric (sensor depth) or monocular (depth + pose)")
+    distance: int = option(5, "frame distance between target and source (snippets: stride)")
+    both_directions: bool = option(True, "pairs mode: train on (i, i+d) and (i+d, i)")
+    min_translation: float = option(0.0, "minimum-motion filter of training pairs (m)")
+    min_rotation_deg: float = option(0.0, "minimum-motion filter of training pairs (deg)")
+    fusion: FusionMode = option(FusionMode.LATE, "late (siamese) or early (6-channel input) fusion")
+    separate_heads: bool = option(False, "separate translation and rotation heads")
+    hidden: tuple[int, ...] = option((256, 256), "widths of the FC layers of the heads, comma-separated")
+    output_scale: float = option(0.01, "factor on the raw 6 outputs")
+    dropout: float = option(0.0, "dropout after each hidden FC layer")
+    freeze_backbone: bool = option(False, "train the heads only (frozen ImageNet features)")
+    depth_encoder: str | None = option(None, "a trained depth model: use its frozen encoder (depth features for pose)")
+    feature_level: int = option(-1, "backbone level to pool features from (-1: last)")
+    pose_loss: RelativePoseLossKind = option(RelativePoseLossKind.VECTOR, "supervised: vector or angle rotation term")
+    beta: float = option(1.0, "supervised: weight of the rotation term")
+    loss_norm: Norm = option(Norm.L1, "supervised: l1 or l2")
+    ssim_weight: float = option(0.85, "photometric: SSIM share (0.85 Monodepth2, 0 plain L1)")
+    edge_weight: float = option(0.0, "photometric: edge weighting of the error (0: off)")
+    photometric_levels: int = option(1, "photometric: pyramid levels the error is averaged over (1: full resolution)")
+    automask: bool = option(True, "monocular: Monodepth2 auto-masking of static pixels")
+    smoothness_weight: float = option(1e-3, "monocular: edge-aware smoothness weight")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -157,21 +120,9 @@ def build_pose_net(config: RelPoseTrainConfig, pretrained: bool) -> RelativePose
             encoder = create_backbone(config.backbone)
         return relative_pose_net_on_encoder(encoder, config.feature_level, **options)
     in_channels = 6 if config.fusion is FusionMode.EARLY else 3
-    load_imagenet = pretrained and config.pretrained
-    backbone = create_backbone(config.backbone, pretrained=load_imagenet and config.weights is None,
-                               weights_path=config.weights if load_imagenet else None, in_channels=in_channels,
-                               progress=config.progress)
+    backbone = create_task_backbone(config, pretrained, in_channels=in_channels)
     return RelativePoseNet(backbone, config.fusion, feature_level=config.feature_level,
                            freeze_backbone=config.freeze_backbone, **options)
-
-
-def build_depth_net(config: RelPoseTrainConfig, pretrained: bool) -> DepthNet:
-    """The depth network of monocular mode (same backbone kind and initialisation as the pose network)."""
-    load_imagenet = pretrained and config.pretrained
-    encoder = create_backbone(config.backbone, pretrained=load_imagenet and config.weights is None,
-                              weights_path=config.weights if load_imagenet else None, progress=config.progress)
-    return DepthNet(encoder, config.decoder, min_depth=config.min_depth, max_depth=config.max_depth,
-                    num_scales=config.num_scales)
 
 
 class RelativePoseModule(L.LightningModule):
@@ -273,12 +224,10 @@ class RelativePoseModule(L.LightningModule):
         parameters = list(self.pose_net.parameters())
         if self.depth_net is not None:
             parameters += list(self.depth_net.parameters())
-        optimizer = make_optimizer(parameters, self.config.optimizer, self.config.lr, self.config.weight_decay)
-        schedule = make_schedule(optimizer, self.config.lr_schedule, self.config.max_epochs)
-        return optimizer if schedule is None else {"optimizer": optimizer, "lr_scheduler": schedule}
+        return configure_optimization(parameters, self.config)
 
 
-class RelativePoseDataModule(L.LightningDataModule):
+class RelativePoseDataModule(SplitDataModule):
     """Training pairs (or snippets in monocular mode) and held-out pairs at ``distance``.
 
     Args:
@@ -287,8 +236,7 @@ class RelativePoseDataModule(L.LightningDataModule):
     """
 
     def __init__(self, config: RelPoseTrainConfig, sides: FrameSides | None = None):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.sides = sides if sides is not None else resolve_frame_sides(config)
         has_depth = self.sides.train.index.has_depth
         if config.mode is RelPoseMode.PHOTOMETRIC and not has_depth:
@@ -303,22 +251,11 @@ class RelativePoseDataModule(L.LightningDataModule):
         self.train_set = RelativePoseDataset(
             self.sides.train.index, self.sides.train.split, distances=distances,
             snippet_length=SNIPPET_LENGTH if monocular else None, min_translation=config.min_translation,
-            min_rotation_deg=config.min_rotation_deg, augment=ColorJitter(0.2, 0.2, 0.2) if config.augment else None,
+            min_rotation_deg=config.min_rotation_deg, augment=color_jitter(config.augment),
             load_depth=config.mode is RelPoseMode.PHOTOMETRIC, **common,
         )
         self.val_set = RelativePoseDataset(self.sides.test.index, self.sides.test.split, distances=abs(config.distance),
                                            load_depth=has_depth, **common)
-
-    def _loader(self, dataset, shuffle: bool) -> DataLoader:
-        return DataLoader(dataset, batch_size=self.config.batch_size, shuffle=shuffle, num_workers=self.config.num_workers,
-                          persistent_workers=self.config.num_workers > 0,
-                          drop_last=shuffle and len(dataset) > self.config.batch_size)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
 
 
 def _with_depth_encoder_backbone(config: RelPoseTrainConfig) -> RelPoseTrainConfig:
@@ -346,4 +283,4 @@ def load_relpose(path: str | Path) -> RelativePoseModule:
     Raises:
         CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
     """
-    return load_trained_module(path, KIND, lambda config: RelativePoseModule(config, pretrained=False))
+    return load_trained_module(path, KIND, lambda metadata: RelativePoseModule(metadata["config"], pretrained=False))

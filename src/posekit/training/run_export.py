@@ -60,15 +60,16 @@ def fit_and_export(config, kind: str, module: L.LightningModule, data: L.Lightni
 
 
 def load_trained_module(path: str | Path, kind: str, build: Callable[[dict], ModuleT]) -> ModuleT:
-    """Load ``model.safetensors`` or a ``.ckpt`` of ``kind``: ``build(config_dict)`` makes the module (without
-    initial weights), the file's weights are loaded strictly; the module is returned in eval mode.
+    """Load ``model.safetensors`` or a ``.ckpt`` of ``kind``: ``build(metadata)`` makes the module (without
+    initial weights) from the file's metadata (``config`` and what else the module saved as hyper-parameters),
+    the file's weights are loaded strictly; the module is returned in eval mode.
 
     Raises:
         CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
     """
     exported = load_model_file(path, kind)
     try:
-        module = build(exported.metadata["config"])
+        module = build(exported.metadata)
     except (KeyError, TypeError) as error:
         raise CheckpointError(f"{path}: no usable {kind} configuration in the file ({error})") from error
     try:

@@ -29,7 +29,7 @@ def _tree(folder):
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-TINY = ("--frames", 4, "--size", "64x48", "--sequences", 2)
+TINY = ("--frames", 4, "--size", "48x64", "--sequences", 2)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_same_arguments_and_seed_give_byte_identical_files(posekit_cli, tmp_path
 
 def test_data_info_reports_the_frames_asked_for(posekit_cli, tmp_path):
     out = tmp_path / "room"
-    result = _run(posekit_cli, "synth", "--frames", 5, "--size", "64x48", "--sequences", 3, "--out", out)
+    result = _run(posekit_cli, "synth", "--frames", 5, "--size", "48x64", "--sequences", 3, "--out", out)
     assert result.exit_code == 0, result.output
     assert "3 sequence(s), 15 frames" in result.output
     info = _run(posekit_cli, "data", "info", "7scenes", out, "--json")
@@ -73,7 +73,7 @@ def test_data_info_reports_the_frames_asked_for(posekit_cli, tmp_path):
 
 def test_tum_output_passes_the_dataset_check(posekit_cli, tmp_path):
     out = tmp_path / "tum"
-    assert _run(posekit_cli, "synth", "--frames", 3, "--size", "48x36", "--format", "tum", "--out", out).exit_code == 0
+    assert _run(posekit_cli, "synth", "--frames", 3, "--size", "36x48", "--format", "tum", "--out", out).exit_code == 0
     info = json.loads(_run(posekit_cli, "data", "info", "tum", out, "--json").output)
     assert info["frames"] == 3 and info["has_timestamps"] is True
     assert _run(posekit_cli, "data", "check", "tum", out).exit_code == 0
@@ -84,7 +84,7 @@ def test_mesh_scene_from_the_command_line(posekit_cli, tmp_path):
     mesh.visual.vertex_colors = np.tile([40, 160, 90, 255], (len(mesh.vertices), 1))
     mesh.export(tmp_path / "ball.ply")
     result = _run(posekit_cli, "synth", "--mesh", tmp_path / "ball.ply", "--trajectory", "orbit", "--frames", 3,
-                  "--size", "48x36", "--out", tmp_path / "out")
+                  "--size", "36x48", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "out" / "posekit-synth.json").read_text())
     assert meta["config"]["scene"] == "mesh" and meta["config"]["trajectory"] == "orbit"
@@ -93,7 +93,8 @@ def test_mesh_scene_from_the_command_line(posekit_cli, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("--size", "64by48"), "WIDTHxHEIGHT"),
+        (("--size", "64by48"), "expected a size HxW"),
+        (("--size", "320,240"), "expected a size HxW"),
         (("--trajectory", "driving"), "road"),
     ],
 )
@@ -105,6 +106,6 @@ def test_bad_requests_give_a_one_line_error_and_exit_code_2(posekit_cli, tmp_pat
 
 def test_refuses_to_write_into_a_folder_that_is_not_empty(posekit_cli, tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
-    result = _run(posekit_cli, "synth", "--frames", 2, "--size", "32x24", "--out", tmp_path)
+    result = _run(posekit_cli, "synth", "--frames", 2, "--size", "24x32", "--out", tmp_path)
     assert result.exit_code == 2 and "not empty" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
