@@ -10,17 +10,19 @@ then trains a small CNN for one epoch on a cold and on a warm cache and measures
 spent blocked waiting for the next batch, and the share of the training time that data loading costs overall
 (``1 - training fps / fps with the batch already in memory``: on a machine with few cores the workers take
 CPU from the step, so part of the cost shows up as slower steps rather than as waiting). Prints a table and,
-last, one JSON line with ``uncached_fps`` (first, cold-cache epoch), ``cached_fps`` (warm epochs),
-``cached_speedup``, ``no_cache_fps``, ``data_wait_share_cold/warm`` and ``data_overhead_share_cold/warm``.
+last, one JSON line. JSON keys: ``uncached_fps`` (first, cold-cache epoch), ``cached_fps`` (warm epochs),
+``cached_speedup``, ``no_cache_fps``, ``data_wait_share_cold``, ``data_wait_share_warm``,
+``data_overhead_share_cold`` and ``data_overhead_share_warm``.
 
 Usage::
 
-    python benchmarks/bench_loader.py [--data ../shared/data/7scenes_redkitchen_seq01] [--epochs 3]
+    python benchmarks/bench_loader.py [--data ../shared/data/7scenes_redkitchen_seq01] [--epochs 3] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import tempfile
@@ -119,11 +121,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs with the warm cache (after the first)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="smallest settings, seconds: checks that the script runs (numbers meaningless)")
     args = parser.parse_args()
+    if args.quick:
+        args.epochs, args.batch_size, args.workers = 1, 4, 0
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         index = load_index("frames", args.data)
+    if args.quick:
+        index = dataclasses.replace(index, frames=index.frames[:8])
     with tempfile.TemporaryDirectory(prefix="posekit-bench-cache-") as tmp:
         cache_dir = Path(tmp)
         no_cache_fps = timed_epoch(make_loader(index, cache_dir, False, args.batch_size, args.workers))

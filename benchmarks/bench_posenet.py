@@ -5,8 +5,9 @@ Training: forward, backward and an Adam step of PoseNet with the learned-weight 
 images. Latency: one image in eval mode, no gradients. Median over repetitions after a warm-up. Weights do not
 change speed, so the ResNets run from random initialisation (their ImageNet weights need a download).
 
-Usage: python benchmarks/bench_posenet.py [--repeats N] [--batch B]
-Prints a table and one JSON line: {"<backbone>@<HxW>": {"train_images_per_s": .., "latency_ms": ..}, ...}.
+Usage: python benchmarks/bench_posenet.py [--repeats N] [--batch B] [--quick]
+Prints a table and one JSON line. JSON keys: ``<backbone>@<HxW>`` (e.g. ``efficientnet_lite0@128x160``), each
+holding ``train_images_per_s`` (training throughput) and ``latency_ms`` (one image, eval mode).
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="smallest settings, seconds: checks that the script runs (numbers meaningless)")
     args = parser.parse_args()
+    backbones, sizes = list(BackboneName), SIZES
+    if args.quick:
+        backbones, sizes, args.batch, args.repeats = [BackboneName.EFFICIENTNET_LITE0], ((32, 32),), 2, 1
     results = {}
     print(f"{'backbone':<20} {'size':>9} {'train img/s':>12} {'latency ms':>11}   (torch threads: {torch.get_num_threads()})")
-    for backbone in BackboneName:
-        for size in SIZES:
+    for backbone in backbones:
+        for size in sizes:
             r = measure(backbone, size, args.batch, args.repeats)
             key = f"{backbone.value}@{size[0]}x{size[1]}"
             results[key] = {k: round(v, 2) for k, v in r.items()}

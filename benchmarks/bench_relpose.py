@@ -8,12 +8,14 @@ first N). Networks are untrained unless ``--checkpoint-late`` / ``--checkpoint-e
 refinement's time depends on how good its starting point is, so pass a trained one for a meaningful number).
 
 Only the estimation is timed (images already decoded, resized and batched), after one warm-up batch. Prints a
-table and, last, one JSON line ``{"pairs": N, "threads": T, "<method>_pairs_per_second": ..., ...}``.
+table and, last, one JSON line. JSON keys: ``pairs`` (timed pairs), ``threads`` (torch threads) and
+``<method>_pairs_per_second`` for each method: ``network_late``, ``network_early``, ``direct``, ``orb_pnp``,
+``network_refined``.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_relpose.py [--data ../shared/data/7scenes_redkitchen_seq01] \\
-        [--pairs 48] [--checkpoint-late runs/late/model.safetensors]
+        [--pairs 48] [--checkpoint-late runs/late/model.safetensors] [--quick]
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from pathlib import Path
 
 import torch
 
-from posekit.training.config import config_to_dict
+from posekit.evaluation.relative import EvalPairs, PairBatch, PairEstimator, RelativePoseMethod, evaluation_pairs
+from posekit.metrics.pair_errors import align_translation_scale, pair_errors
+from posekit.training.config import config_to_dict, parse_image_size
 from posekit.training.frame_data import FrameDataConfig, resolve_frame_sides
-from posekit.training.pair_errors import align_translation_scale, pair_errors
-from posekit.training.relpose import RelativePoseModule, RelPoseTrainConfig, load_relpose
-from posekit.training.relpose_eval import EvalPairs, PairBatch, PairEstimator, RelPoseMethod, evaluation_pairs
+from posekit.training.relpose import RelativePoseModule, RelativePoseTrainConfig, load_relpose
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "7scenes_redkitchen_seq01"
 
@@ -41,7 +43,7 @@ def network(checkpoint: str | None, fusion: str, image_size: tuple[int, int]) ->
     """A trained model, or an untrained EfficientNet-Lite0 pose network of the given fusion (same cost)."""
     if checkpoint is not None:
         return load_relpose(checkpoint)
-    config = RelPoseTrainConfig(fusion=fusion, image_size=image_size, pretrained=False, progress=False)
+    config = RelativePoseTrainConfig(fusion=fusion, image_size=image_size, pretrained=False, progress=False)
     return RelativePoseModule(config_to_dict(config), pretrained=False).eval()
 
 
@@ -81,9 +83,13 @@ def main() -> None:
     parser.add_argument("--net-size", default="96x128", help="HxW of the untrained networks")
     parser.add_argument("--checkpoint-late", default=None, help="a trained late-fusion model")
     parser.add_argument("--checkpoint-early", default=None, help="a trained early-fusion model")
+    parser.add_argument("--quick", action="store_true", help="smallest settings, seconds: checks that the script runs (numbers meaningless)")
     args = parser.parse_args()
-    eval_size = tuple(int(v) for v in args.eval_size.split("x"))
-    net_size = tuple(int(v) for v in args.net_size.split("x"))
+    if args.quick:
+        args.frames, args.distance, args.pairs, args.batch_size = "200-205", 1, 2, 2
+        args.eval_size, args.net_size = "48x64", "32x32"
+    eval_size = parse_image_size(args.eval_size, "--eval-size")
+    net_size = parse_image_size(args.net_size, "--net-size")
 
     late = network(args.checkpoint_late, "late", net_size)
     early = network(args.checkpoint_early, "early", net_size)
@@ -94,11 +100,11 @@ def main() -> None:
         sides = resolve_frame_sides(config, check_overlap=False)  # only the held-out pairs are used
         rows = []
         for name, module, method in (
-            ("network, late fusion", late, RelPoseMethod.NETWORK),
-            ("network, early fusion", early, RelPoseMethod.NETWORK),
-            ("direct alignment (identity start)", None, RelPoseMethod.DIRECT),
-            ("ORB + PnP-RANSAC", None, RelPoseMethod.ORB_PNP),
-            ("network (late) + direct refinement", late, RelPoseMethod.NETWORK_REFINED),
+            ("network, late fusion", late, RelativePoseMethod.NETWORK),
+            ("network, early fusion", early, RelativePoseMethod.NETWORK),
+            ("direct alignment (identity start)", None, RelativePoseMethod.DIRECT),
+            ("ORB + PnP-RANSAC", None, RelativePoseMethod.ORB_PNP),
+            ("network (late) + direct refinement", late, RelativePoseMethod.NETWORK_REFINED),
         ):
             size = tuple(module.config.image_size) if module is not None else None
             (pairs,) = evaluation_pairs(sides, config, [args.distance], size)

@@ -6,11 +6,13 @@ temporary folder and divides the frames by the wall time, scene building and GL 
 times the two halves alone (rendering only; encoding and writing only, single-threaded) so that one can see
 which dominates. The median of ``--repeats`` runs is reported.
 
-Prints a table and, last, one JSON line with ``fps_320x240`` and ``fps_640x480`` (and the parts).
+Prints a table and, last, one JSON line. JSON keys, per size ``<WxH>`` (``320x240``, ``640x480``; ``64x48``
+with ``--quick``): ``fps_<WxH>`` (whole pipeline), ``render_ms_<WxH>`` and ``write_ms_<WxH>`` (the parts, ms per
+frame).
 
 Usage::
 
-    python benchmarks/bench_synth.py [--frames 150] [--repeats 3] [--workers 4]
+    python benchmarks/bench_synth.py [--frames 150] [--repeats 3] [--workers 4] [--quick]
 """
 
 from __future__ import annotations
@@ -72,10 +74,14 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="smallest settings, seconds: checks that the script runs (numbers meaningless)")
     args = parser.parse_args()
+    sizes = SIZES
+    if args.quick:
+        sizes, args.frames, args.repeats, args.workers = ((64, 48),), 3, 1, 1
     result = {}
     rows = []
-    for width, height in SIZES:
+    for width, height in sizes:
         frames = args.frames if width <= 320 else max(10, args.frames // 3)
         fps = statistics.median(time_pipeline(width, height, frames, args.workers) for _ in range(args.repeats))
         render_ms, write_ms = time_parts(width, height, frames)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import imageio.v3 as iio
-from click.testing import CliRunner
 
-from posekit.cli import cli
+from tests.conftest import invoke
 
 
 def test_viz_dataset_draws_real_kitti_route(kitti_dir, tmp_path):
     out = tmp_path / "route.png"
-    result = CliRunner().invoke(cli, ["viz", "dataset", "kitti", str(kitti_dir / "seq06_frames000000-000050"), "--out", str(out)])
+    result = invoke(*["viz", "dataset", "kitti", str(kitti_dir / "seq06_frames000000-000050"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     image = iio.imread(out)
     assert image.shape[0] > 200 and image.shape[1] > 400 and image.std() > 10
@@ -18,20 +17,20 @@ def test_viz_dataset_draws_real_kitti_route(kitti_dir, tmp_path):
 
 def test_viz_video_has_one_frame_per_image(kitti_dir, tmp_path):
     out = tmp_path / "route.mp4"
-    result = CliRunner().invoke(cli, ["viz", "video", "kitti", str(kitti_dir / "seq01_frames000000-000050"), "--out", str(out)])
+    result = invoke(*["viz", "video", "kitti", str(kitti_dir / "seq01_frames000000-000050"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     frames = list(iio.imiter(out))
     assert len(frames) == 51
 
 
 def test_viz_unknown_record_is_a_clear_error(kitti_dir, tmp_path):
-    result = CliRunner().invoke(cli, ["viz", "dataset", "kitti", str(kitti_dir / "seq06_frames000000-000050"),
+    result = invoke(*["viz", "dataset", "kitti", str(kitti_dir / "seq06_frames000000-000050"),
                                       "--record", "nope", "--out", str(tmp_path / "x.png")])
     assert result.exit_code == 2 and "nope" in result.output
 
 
 def test_report_of_an_empty_run_folder_notes_what_is_missing(tmp_path):
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(cli, ["report", str(tmp_path), "--out", str(out)])
+    result = invoke(*["report", str(tmp_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Omitted" in out.read_text()

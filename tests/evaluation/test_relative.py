@@ -19,7 +19,7 @@ from posekit.metrics.pair_errors import align_translation_scale, pair_errors
 from posekit.metrics.pose_errors import RelativePoseErrors
 from posekit.metrics.trajectory import Trajectory
 from posekit.training.frame_data import FrameDataConfig, FrameRange, resolve_frame_sides
-from tests.training.relpose_fixtures import SYNTH_SIZE, TEST_FRAMES, TRAIN_FRAMES, shared_cache, synth_sequence  # noqa: F401
+from tests.conftest import SYNTH_SIZE, TEST_FRAMES, TRAIN_FRAMES
 
 
 def _random_trajectory(n: int, seed: int) -> torch.Tensor:

@@ -20,7 +20,6 @@ from posekit.losses.selfsup import (
 from posekit.training.common import cover_and_crop
 from posekit.training.frame_data import FrameRange, restrict_to_frames
 from tests.conftest import require_real_data
-from tests.training.relpose_fixtures import shared_cache, synth_sequence  # noqa: F401 (fixtures)
 
 # Perturbations (t, omega) of the true T_src_tgt: 5 cm along each axis, 3 degrees about each axis. Smaller ones
 # (2 cm, 1 deg) are not always worse on this data: the Kinect depth is not registered to the colour image, so

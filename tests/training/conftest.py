@@ -1,5 +1,5 @@
 """Small real datasets for training tests: a few frames of the 7-Scenes excerpt copied into a temporary folder
-in the per-frame (``frames``) layout, and a private transform cache."""
+in the per-frame (``frames``) layout (the private cache folder is the root conftest's ``user_cache_dir``)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,3 @@ def copy_frames(destination: Path, frame_indices) -> Path:
 def tiny_frames(tmp_path_factory) -> Path:
     """40 consecutive real frames (0-78, every 2nd) in the ``frames`` layout."""
     return copy_frames(tmp_path_factory.mktemp("tiny_frames"), range(0, 80, 2))
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch) -> Path:
-    """A private cache folder (splits, transform cache) so tests never touch the user's."""
-    path = tmp_path / "cache"
-    monkeypatch.setenv("POSEKIT_CACHE_DIR", str(path))
-    return path

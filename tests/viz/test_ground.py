@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from posekit.errors import ShapeError
-from posekit.viz.ground import UpAxis, resolve_up_axis, to_display_frame
+from posekit.viz.ground import DisplayUpAxis, resolve_up_axis, to_display_frame
 
 
-@pytest.mark.parametrize("up", [u for u in UpAxis if u is not UpAxis.AUTO])
+@pytest.mark.parametrize("up", [u for u in DisplayUpAxis if u is not DisplayUpAxis.AUTO])
 def test_display_frame_is_a_proper_rotation_with_up_last(up):
     points = np.eye(3)
     display, labels = to_display_frame(points, up)  # rows: the world axes in display coordinates
@@ -21,16 +21,16 @@ def test_display_frame_is_a_proper_rotation_with_up_last(up):
 
 
 def test_kitti_convention_y_down():
-    display, labels = to_display_frame(np.array([[1.0, 2.0, 3.0]]), UpAxis.NEG_Y)
+    display, labels = to_display_frame(np.array([[1.0, 2.0, 3.0]]), DisplayUpAxis.NEG_Y)
     assert display.tolist() == [[1.0, 3.0, -2.0]] and labels == ["x", "z", "-y"]
 
 
 def test_auto_takes_the_axis_of_least_spread():
     rng = np.random.default_rng(0)
     flat_in_y = rng.normal(size=(50, 3)) * [5.0, 0.1, 3.0]
-    assert resolve_up_axis(flat_in_y, UpAxis.AUTO) is UpAxis.Y
-    assert resolve_up_axis(np.zeros((1, 3)), UpAxis.AUTO) is UpAxis.Z  # a single pose: default z
-    assert resolve_up_axis(flat_in_y, UpAxis.NEG_Z) is UpAxis.NEG_Z
+    assert resolve_up_axis(flat_in_y, DisplayUpAxis.AUTO) is DisplayUpAxis.Y
+    assert resolve_up_axis(np.zeros((1, 3)), DisplayUpAxis.AUTO) is DisplayUpAxis.Z  # a single pose: default z
+    assert resolve_up_axis(flat_in_y, DisplayUpAxis.NEG_Z) is DisplayUpAxis.NEG_Z
 
 
 def test_positions_must_be_n_by_3():

@@ -19,7 +19,7 @@ from posekit.viz.error_plots import (
     plot_error_distributions,
     save_error_distributions_png,
 )
-from posekit.viz.ground import UpAxis
+from posekit.viz.ground import DisplayUpAxis
 from posekit.viz.trajectories import plot_trajectory_comparison, save_trajectory_comparison_png
 
 from .viz_fixtures import helix_trajectory, perturbed
@@ -41,7 +41,7 @@ def test_trajectory_comparison_edge_cases():
     pred = perturbed(gt, 0.05, 0.02, seed=0)
     errors = absolute_pose_errors(gt.poses, pred.poses).rotation_deg
     errors[3] = float("inf")  # a frame without estimate is drawn grey, not an exception
-    figure = plot_trajectory_comparison(gt, pred, errors=errors, up=UpAxis.Z, error_label="rotation error [deg]")
+    figure = plot_trajectory_comparison(gt, pred, errors=errors, up=DisplayUpAxis.Z, error_label="rotation error [deg]")
     assert figure_to_array(figure).shape[2] == 3
     one = plot_trajectory_comparison(gt.subset([0]), pred.subset([0]))
     assert figure_to_array(one).shape[0] > 300

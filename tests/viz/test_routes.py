@@ -10,7 +10,7 @@ import torch
 
 from posekit.errors import ShapeError
 from posekit.viz.canvas import figure_to_array
-from posekit.viz.ground import UpAxis
+from posekit.viz.ground import DisplayUpAxis
 from posekit.viz.routes import RecordRoute, SampleFrame, plot_routes, save_routes_png
 from posekit.viz.style import series_colour
 
@@ -39,7 +39,7 @@ def test_all_records_get_their_colours_and_the_sample_is_shown(tmp_path):
 
 
 def test_one_record_without_sample():
-    pixels = figure_to_array(plot_routes(_records()[:1], up=UpAxis.Z))
+    pixels = figure_to_array(plot_routes(_records()[:1], up=DisplayUpAxis.Z))
     assert _has_colour(pixels, series_colour(0))
     assert not _has_colour(pixels, series_colour(1))
 

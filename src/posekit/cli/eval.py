@@ -14,7 +14,7 @@ import click
 
 from posekit.cli.eval_traj import command as eval_traj_command
 from posekit.cli.options import dataset_options, eval_frames_options, model_option, output_options
-from posekit.evaluation.methods import RelPoseMethod
+from posekit.evaluation.methods import RelativePoseMethod
 from posekit.models import BackboneName
 from posekit.runs import CHECKPOINT_DIR, EVAL_DIR
 
@@ -80,7 +80,7 @@ def retrieval(model_path, backbone, weights, dataset_format, data, frames, out, 
 
 @command.command("relpose")
 @model_option(required=False, help="a trained relative-pose model (model.safetensors or a .ckpt); not needed for the baselines")
-@click.option("--method", "methods", multiple=True, type=click.Choice([m.value for m in RelPoseMethod]),
+@click.option("--method", "methods", multiple=True, type=click.Choice([m.value for m in RelativePoseMethod]),
               help="estimator(s) to evaluate, repeatable [default: network with --model, else direct and orb_pnp]")
 @click.option("--distances", default="1,5,10", show_default=True, help="frame distances of the pairs, comma-separated")
 @click.option("--primary-distance", default=None, type=int, help="distance of the top-level numbers and the trajectory")
@@ -94,15 +94,15 @@ def relpose(model_path, methods, distances, primary_distance, direct_levels, dir
     """RPE (m, deg; rmse and median) over held-out pairs at each distance, the chained trajectory (TUM) and its
     ATE, depth metrics for monocular models; eval/<method>.{json,csv,tum,gt.tum} per method."""
     from posekit.baselines.direct_alignment import DirectAlignmentConfig
-    from posekit.evaluation.relative import RelPoseEvalSettings, evaluate_relpose
+    from posekit.evaluation.relative import RelativePoseEvalSettings, evaluate_relpose
 
     try:
         distance_values = tuple(int(d) for d in distances.split(",") if d.strip())
     except ValueError:
         raise click.BadParameter(f"expected comma-separated integers, got {distances!r}", param_hint="--distances") from None
-    chosen = tuple(RelPoseMethod(m) for m in methods) or (
-        (RelPoseMethod.NETWORK,) if model_path else (RelPoseMethod.DIRECT, RelPoseMethod.ORB_PNP))
-    settings = RelPoseEvalSettings(methods=chosen, distances=distance_values, primary_distance=primary_distance,
+    chosen = tuple(RelativePoseMethod(m) for m in methods) or (
+        (RelativePoseMethod.NETWORK,) if model_path else (RelativePoseMethod.DIRECT, RelativePoseMethod.ORB_PNP))
+    settings = RelativePoseEvalSettings(methods=chosen, distances=distance_values, primary_distance=primary_distance,
                                    direct=DirectAlignmentConfig(levels=direct_levels, iterations=direct_iterations))
     out = Path(out or (run_folder_of(model_path) if model_path else Path("runs") / "relpose-baselines"))
     summaries = evaluate_relpose(dataset_format, data, out, model_path, frames, settings=settings)

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from posekit.cli.options import IMAGE_SIZE, IMAGE_SIZE_HELP
-from posekit.data.synth import DatasetFormat, SceneKind, SensorModel, SynthConfig, TrajectoryKind, UpAxis, synthesize
+from posekit.data.synth import MeshUpAxis, SceneKind, SensorModel, SynthConfig, SynthLayout, TrajectoryKind, synthesize
 
 
 def _choice(enum) -> click.Choice:
@@ -27,7 +27,7 @@ def _choice(enum) -> click.Choice:
               show_default=True, help="Procedural scene (ignored with --mesh).")
 @click.option("--mesh", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Render this mesh (obj, ply, glb, ...) instead of a procedural scene.")
-@click.option("--mesh-up", type=_choice(UpAxis), default=None, help="Up axis of --mesh [default: y for glTF, else z].")
+@click.option("--mesh-up", type=_choice(MeshUpAxis), default=None, help="Up axis of --mesh [default: y for glTF, else z].")
 @click.option("--unlit", is_flag=True, help="Show the mesh's textures/colours without shading (scans).")
 @click.option("--trajectory", type=_choice(TrajectoryKind), default="handheld", show_default=True)
 @click.option("--frames", type=click.IntRange(min=1), default=100, show_default=True, help="Frames per sequence.")
@@ -40,7 +40,7 @@ def _choice(enum) -> click.Choice:
               help="Sequences (different trajectories through the same scene).")
 @click.option("--test-sequences", type=click.IntRange(min=0), default=None,
               help="How many of them (the last) form the test split [default: 0 of 1, 1 of 2, else a third].")
-@click.option("--format", "dataset_format", type=_choice(DatasetFormat), default="7scenes", show_default=True)
+@click.option("--format", "dataset_format", type=_choice(SynthLayout), default="7scenes", show_default=True)
 @click.option("--depth-holes", is_flag=True, help="Kinect-like depth holes (edges, dark, far).")
 @click.option("--depth-noise", is_flag=True, help="Depth noise growing with depth.")
 @click.option("--exposure", is_flag=True, help="Exposure and white-balance changes between frames.")
@@ -74,13 +74,13 @@ def command(scene, mesh, mesh_up, unlit, trajectory, frames, size, fps, fov, see
         height=height,
         fps=fps,
         seed=seed,
-        format=DatasetFormat(dataset_format),
+        format=SynthLayout(dataset_format),
         sequences=sequences,
         test_sequences=test_sequences,
         fov_deg=fov,
         sensor=sensor,
         mesh=mesh,
-        mesh_up=UpAxis(mesh_up) if mesh_up else None,
+        mesh_up=MeshUpAxis(mesh_up) if mesh_up else None,
         mesh_lit=not unlit,
         workers=workers,
     )

@@ -26,15 +26,15 @@ def posenet(config_path: str | None, **values) -> None:
 
 # Relative pose and depth (issue 6). Imported here, beside their commands, to keep this block self-contained.
 from posekit.training.depth import DepthTrainConfig, train_depth  # noqa: E402
-from posekit.training.relpose import RelPoseTrainConfig, train_relpose  # noqa: E402
+from posekit.training.relpose import RelativePoseTrainConfig, train_relpose  # noqa: E402
 
 
 @command.command("relpose")
-@config_options(RelPoseTrainConfig)
+@config_options(RelativePoseTrainConfig)
 def relpose(config_path: str | None, **values) -> None:
     """Train a relative-pose network (modes: supervised, photometric with sensor depth, monocular depth + pose);
     writes RUN_DIR (--out) with config.yaml, logs/, checkpoints/{best,last}.ckpt and model.safetensors."""
-    config = resolve_config(RelPoseTrainConfig, config_path, values)
+    config = resolve_config(RelativePoseTrainConfig, config_path, values)
     run_dir = train_relpose(config)
     click.echo(f"posekit: trained a {config.mode.value} relative-pose network; run folder {run_dir}")
 

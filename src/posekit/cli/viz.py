@@ -7,11 +7,11 @@ import torch
 
 from posekit.data import DatasetFormat, FrameRecord, load_index, read_image
 from posekit.errors import DatasetError
-from posekit.viz import RecordRoute, SampleFrame, UpAxis, save_routes_png, write_route_video
+from posekit.viz import RecordRoute, SampleFrame, DisplayUpAxis, save_routes_png, write_route_video
 
 FORMATS = [f.value for f in DatasetFormat]
 # The world's up axis of each format's ground truth (KITTI and the OpenCV-style camera worlds: -y).
-UP_OF_FORMAT = {"kitti": UpAxis.NEG_Y, "apolloscape": UpAxis.Z}
+UP_OF_FORMAT = {"kitti": DisplayUpAxis.NEG_Y, "apolloscape": DisplayUpAxis.Z}
 
 
 def _frames(dataset_format: str, path: str, record: str | None, camera: str | None) -> list[FrameRecord]:
@@ -24,8 +24,8 @@ def _frames(dataset_format: str, path: str, record: str | None, camera: str | No
     return sorted(frames, key=lambda f: (f.record_id, f.order))
 
 
-def _up(dataset_format: str, up: str) -> UpAxis:
-    return UP_OF_FORMAT.get(dataset_format, UpAxis.AUTO) if up == "auto" else UpAxis(up)
+def _up(dataset_format: str, up: str) -> DisplayUpAxis:
+    return UP_OF_FORMAT.get(dataset_format, DisplayUpAxis.AUTO) if up == "auto" else DisplayUpAxis(up)
 
 
 @click.group("viz")
@@ -38,7 +38,7 @@ def command() -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--record", default=None, help="draw only this record")
 @click.option("--camera", default=None, help="camera id (default: the first)")
-@click.option("--up", type=click.Choice([u.value for u in UpAxis]), default="auto", show_default=True, help="world up axis")
+@click.option("--up", type=click.Choice([u.value for u in DisplayUpAxis]), default="auto", show_default=True, help="world up axis")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file")
 def dataset(dataset_format, path, record, camera, up, out) -> None:
     """The route of one record or all records (3-D, with its ground projection), coloured by record, with a
@@ -60,7 +60,7 @@ def dataset(dataset_format, path, record, camera, up, out) -> None:
 @click.option("--record", default=None, help="only this record")
 @click.option("--camera", default=None, help="camera id (default: the first)")
 @click.option("--fps", default=10.0, show_default=True, type=float)
-@click.option("--up", type=click.Choice([u.value for u in UpAxis]), default="auto", show_default=True, help="world up axis")
+@click.option("--up", type=click.Choice([u.value for u in DisplayUpAxis]), default="auto", show_default=True, help="world up axis")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="MP4 file")
 def video(dataset_format, path, record, camera, fps, up, out) -> None:
     """The frames with the route travelled so far drawn as an inset."""

@@ -31,11 +31,11 @@ from posekit.data.synth import SynthConfig, synthesize
 from posekit.errors import ConfigError
 from posekit.evaluation.absolute import evaluate_posenet, evaluate_retrieval
 from posekit.evaluation.frames import EvalFrames
-from posekit.evaluation.relative import RelPoseEvalSettings, RelPoseMethod, evaluate_relpose
+from posekit.evaluation.relative import RelativePoseEvalSettings, RelativePoseMethod, evaluate_relpose
 from posekit.fileio import atomic_write_text
 from posekit.runs import EXPORTED_MODEL
 from posekit.training.posenet import PoseNetTrainConfig, train_posenet
-from posekit.training.relpose import RelPoseTrainConfig, train_relpose
+from posekit.training.relpose import RelativePoseTrainConfig, train_relpose
 from posekit.viz import write_report
 
 # The file that marks a folder as a demo's output: the rendering settings of its data, as JSON.
@@ -44,10 +44,10 @@ DATA_DIR = "data"
 CACHE_DIR = "cache"
 
 RELATIVE_METHODS = {
-    RelPoseMethod.NETWORK: "Relative-pose network",
-    RelPoseMethod.NETWORK_REFINED: "Network + direct refinement",
-    RelPoseMethod.DIRECT: "Direct alignment (identity)",
-    RelPoseMethod.ORB_PNP: "ORB + PnP",
+    RelativePoseMethod.NETWORK: "Relative-pose network",
+    RelativePoseMethod.NETWORK_REFINED: "Network + direct refinement",
+    RelativePoseMethod.DIRECT: "Direct alignment (identity)",
+    RelativePoseMethod.ORB_PNP: "ORB + PnP",
 }
 
 
@@ -176,13 +176,13 @@ def run_demo(config: DemoConfig = DemoConfig(), echo: Callable[[str], None] = pr
     result.lines.append(_absolute_line("Retrieval (absolute)", summary))
 
     relpose_dir = run_dir / "relpose"
-    relpose = RelPoseTrainConfig(
+    relpose = RelativePoseTrainConfig(
         dataset="7scenes", data=str(data_dir), image_size=config.relpose_image_size, batch_size=16,
         max_epochs=config.relpose_epochs, lr=1e-3, distance=config.pair_distance, out=str(relpose_dir),
         cache_dir=cache_dir, seed=config.seed, pretrained=config.pretrained, progress=config.progress,
     )
     _timed("train the relative-pose network", echo, train_relpose, relpose)
-    settings = RelPoseEvalSettings(methods=tuple(RELATIVE_METHODS), distances=(config.pair_distance,))
+    settings = RelativePoseEvalSettings(methods=tuple(RELATIVE_METHODS), distances=(config.pair_distance,))
     summaries = _timed("evaluate relative pose (network, refinement, direct alignment, ORB + PnP)", echo,
                        evaluate_relpose, "7scenes", data_dir, run_dir, relpose_dir / EXPORTED_MODEL,
                        dataclasses.replace(frames, image_size=(config.height, config.width)), settings=settings)

@@ -25,35 +25,45 @@ from posekit.training.posenet import load_posenet
 RETRIEVAL_IMAGE_SIZE = (128, 160)
 
 
-def _dataset(side: FrameSide, sides: FrameSides, config: FrameDataConfig) -> AbsolutePoseDataset:
-    return AbsolutePoseDataset(side.index, side.split, records=record_list(config.records), transform=sides.transform,
-                               normalize=False, cache=True, cache_dir=config.cache_dir, split_policy=sides.policy)
+def _dataset(side: FrameSide, sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
+             stereo: bool = False) -> AbsolutePoseDataset:
+    return AbsolutePoseDataset(side.index, side.split, records=record_list(config.records), cameras=record_list(cameras),
+                               stereo=stereo, transform=sides.transform, normalize=False, cache=True,
+                               cache_dir=config.cache_dir, split_policy=sides.policy)
 
 
 @torch.no_grad()
 def _run(dataset: AbsolutePoseDataset, function: Callable[[torch.Tensor], torch.Tensor], batch_size: int):
-    """Apply ``function`` to every image batch; return its outputs, the GT poses and the frame names."""
+    """Apply ``function`` to every image batch; return its outputs, the GT poses and the frame names (one row per
+    view: a stereo sample gives its left and right view, named ``record/frame/camera``)."""
     outputs, poses, names = [], [], []
     for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
         outputs.append(function(batch["image"]))
-        poses.append(batch["T_world_cam"].double())
-        names.extend(f"{r}/{f}" for r, f in zip(batch["record"], batch["frame"]))
+        if dataset.stereo:
+            poses.append(batch["T_world_cam"].double().flatten(0, 1))
+            names.extend(f"{r}/{f}/{c}" for r, f in zip(batch["record"], batch["frame"]) for c in dataset.cameras)
+        else:
+            poses.append(batch["T_world_cam"].double())
+            names.extend(f"{r}/{f}" for r, f in zip(batch["record"], batch["frame"]))
     return torch.cat(outputs), torch.cat(poses), names
 
 
 def evaluate_posenet(dataset_format: str, data: str | Path, out: str | Path, model_path: str | Path,
                      frames: EvalFrames = EvalFrames()) -> dict:
-    """Evaluate a trained PoseNet on the held-out frames (default: the model's) and write ``out/eval/posenet.*``."""
+    """Evaluate a trained PoseNet on the held-out frames (default: the model's) and write ``out/eval/posenet.*``.
+
+    A stereo PoseNet is evaluated on the camera pairs of its cameras, each view counting as one frame."""
     module = load_posenet(model_path)
     config = eval_data_config(dataset_format, data, frames, module.config, tuple(module.config.image_size))
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index)
     side = evaluated_side(sides, frames)
-    dataset = _dataset(side, sides, config)
+    dataset = _dataset(side, sides, config, module.config.cameras, module.config.stereo)
     estimated, ground_truth, names = _run(dataset, lambda images: module.predict_T_world_cam(images).double(),
                                           frames.batch_size)
     header = summary_header("posenet", index.format, str(index.root), side.description, len(names), str(model_path))
-    return write_absolute_evaluation(out, header, ground_truth, estimated, names)
+    return write_absolute_evaluation(out, header, ground_truth, estimated, names,
+                                     extra={"stereo": module.config.stereo, "cameras": dataset.cameras})
 
 
 def evaluate_retrieval(dataset_format: str, data: str | Path, out: str | Path, model_path: str | Path | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class RelPoseMethod(str, Enum):
+class RelativePoseMethod(str, Enum):
     """An estimator of ``T_src_tgt``; the value is the file stem of its results."""
 
     NETWORK = "network"
@@ -16,8 +16,8 @@ class RelPoseMethod(str, Enum):
 
     @property
     def needs_model(self) -> bool:
-        return self in (RelPoseMethod.NETWORK, RelPoseMethod.NETWORK_REFINED)
+        return self in (RelativePoseMethod.NETWORK, RelativePoseMethod.NETWORK_REFINED)
 
     @property
     def needs_depth(self) -> bool:
-        return self in (RelPoseMethod.NETWORK_REFINED, RelPoseMethod.DIRECT, RelPoseMethod.ORB_PNP)
+        return self in (RelativePoseMethod.NETWORK_REFINED, RelativePoseMethod.DIRECT, RelativePoseMethod.ORB_PNP)

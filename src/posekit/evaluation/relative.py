@@ -3,7 +3,7 @@ direct photometric alignment, the classical baselines (direct alignment from the
 zero-motion estimate (``identity``), the reference every method must beat: at a small frame distance "no
 motion" is already close.
 
-For every method (:class:`RelPoseMethod`) and every frame distance ``d`` (default 1, 5 and 10), the pairs are
+For every method (:class:`RelativePoseMethod`) and every frame distance ``d`` (default 1, 5 and 10), the pairs are
 the held-out frames ``(i, i + d)`` of each record (target ``i``, source ``i + d``). Errors are evo's RPE of the
 pair (:mod:`posekit.metrics.pair_errors`): translation (m) and rotation (deg), summarised by rmse, median and
 mean. The estimates of the pairs at the primary distance that start at the first frame and go on by ``d`` frames
@@ -35,7 +35,7 @@ from posekit.baselines.feature_matching import FeatureMatchingConfig, estimate_p
 from posekit.data import RelativePoseDataset, load_index
 from posekit.errors import ConfigError, TrajectoryError
 from posekit.evaluation.frames import EvalFrames, eval_data_config, evaluated_side
-from posekit.evaluation.methods import RelPoseMethod
+from posekit.evaluation.methods import RelativePoseMethod
 from posekit.evaluation.results import write_method_results
 from posekit.evaluation.summary import rpe_summary, summary_header
 from posekit.geometry import PinholeIntrinsics, se3_inverse
@@ -101,7 +101,7 @@ def _median_depth_ratio(sensor: torch.Tensor, predicted: torch.Tensor) -> torch.
 class PairEstimator:
     """One method's estimator: call it on a :class:`PairBatch`."""
 
-    def __init__(self, method: RelPoseMethod, module: RelativePoseModule | None = None,
+    def __init__(self, method: RelativePoseMethod, module: RelativePoseModule | None = None,
                  direct: DirectAlignmentConfig = DirectAlignmentConfig(),
                  features: FeatureMatchingConfig = FeatureMatchingConfig()):
         if method.needs_model and module is None:
@@ -114,20 +114,20 @@ class PairEstimator:
     @property
     def metric(self) -> bool:
         """Whether the estimates are in metres (False: a monocular network's, up to scale)."""
-        return self.method is not RelPoseMethod.NETWORK or self.module.mode.metric
+        return self.method is not RelativePoseMethod.NETWORK or self.module.mode.metric
 
     @torch.no_grad()
     def __call__(self, batch: PairBatch) -> MethodOutput:
         if self.method.needs_depth and batch.target_depth is None:
             raise ConfigError(f"method {self.method.value}: needs sensor depth; the dataset has none")
-        if self.method is RelPoseMethod.ORB_PNP:
+        if self.method is RelativePoseMethod.ORB_PNP:
             return self._orb_pnp(batch)
-        if self.method is RelPoseMethod.IDENTITY:
+        if self.method is RelativePoseMethod.IDENTITY:
             return MethodOutput(torch.eye(4, dtype=torch.float64).expand(batch.source.shape[0], 4, 4).clone())
         initial = None
         if self.method.needs_model:
             initial = self.module.predict_T_src_tgt(batch.net_source, batch.net_target).double()
-            if self.method is RelPoseMethod.NETWORK:
+            if self.method is RelativePoseMethod.NETWORK:
                 return MethodOutput(initial)
             if not self.module.mode.metric:
                 scale = _median_depth_ratio(batch.target_depth, self.module.predict_depth(batch.net_target))
@@ -326,7 +326,7 @@ def depth_metrics_of(module: RelativePoseModule, pairs: EvalPairs, batch_size: i
 
 
 @dataclass
-class RelPoseEvalSettings:
+class RelativePoseEvalSettings:
     """What ``posekit eval relpose`` evaluates (the frames are :class:`~posekit.evaluation.frames.EvalFrames`).
 
     Attributes:
@@ -337,7 +337,7 @@ class RelPoseEvalSettings:
         direct, features: settings of the direct alignment and of ORB + PnP.
     """
 
-    methods: tuple[RelPoseMethod, ...] = (RelPoseMethod.NETWORK,)
+    methods: tuple[RelativePoseMethod, ...] = (RelativePoseMethod.NETWORK,)
     distances: tuple[int, ...] = DEFAULT_DISTANCES
     primary_distance: int | None = None
     direct: DirectAlignmentConfig = field(default_factory=DirectAlignmentConfig)
@@ -349,7 +349,7 @@ BASELINE_IMAGE_SIZE = (240, 320)
 
 
 def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, model_path: str | Path | None = None,
-                     frames: EvalFrames = EvalFrames(), *, settings: RelPoseEvalSettings = RelPoseEvalSettings()
+                     frames: EvalFrames = EvalFrames(), *, settings: RelativePoseEvalSettings = RelativePoseEvalSettings()
                      ) -> dict[str, dict]:
     """Evaluate each method of ``settings`` on the held-out pairs of ``frames`` (default: the model's; the
     geometric methods run at ``frames.image_size``, default the model's, else 240x320); write
@@ -389,10 +389,16 @@ def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, mod
         # a monocular network's trajectory chains its own (unscaled) translations; the Sim(3) alignment fixes the scale
         trajectory = chain_trajectory(primary_pairs, primary.T_src_tgt_raw)
         extra = dict(base)
-        if method is RelPoseMethod.NETWORK and module is not None and module.depth_net is not None:
+        if method is RelativePoseMethod.NETWORK and module is not None and module.depth_net is not None:
             extra.update(depth_metrics_of(module, primary_pairs, frames.batch_size))
         header = summary_header(method.value, index.format, str(index.root), sides.test.description, held_out_frames,
                                 str(model_path) if model_path else None)
         summaries[method.value] = write_relative_evaluation(out, header, results, primary, trajectory,
                                                             estimator.metric, extra)
     return summaries
+
+
+# Former names (before the RelPose* / RelativePose* names were made one), kept until the branches that use them
+# are merged.
+RelPoseEvalSettings = RelativePoseEvalSettings
+RelPoseMethod = RelativePoseMethod

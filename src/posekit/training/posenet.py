@@ -24,7 +24,7 @@ from posekit.geometry import quaternion_translation_to_matrix
 from posekit.losses.pose import GeometricReprojectionLoss, LearnedPoseLoss, Norm, PoseNetLoss, sample_scene_points
 from posekit.metrics.pose_errors import absolute_pose_errors
 from posekit.metrics.trajectory import Trajectory
-from posekit.models import BatchNormMode, PoseNet
+from posekit.models import BatchNormMode, PoseNet, PoseOutput, StereoPoseNet
 from posekit.training.checkpoints import KIND_KEY
 from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
 from posekit.training.config import config_to_dict, resolve_config
@@ -62,16 +62,34 @@ class PoseNetTrainConfig(TrainerOptions, FrameDataConfig):
     loss_norm: Norm = option(Norm.L1, "l1 or l2 distance in the loss")
     beta: float = option(512.0, "quaternion weight of the fixed loss")
     reprojection_points: int = option(256, "scene points per image for the reprojection loss")
+    stereo: bool = option(False, "stereo PoseNet: the two images of each camera pair (same frame id) through the "
+                                 "shared network, both poses in the loss (needs two cameras)")
+    cameras: str | None = option(None, "comma-separated camera ids to use; with --stereo the two, left,right "
+                                       "[default: every camera]")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.stereo and self.loss is PoseLossKind.REPROJECTION:
+            raise ConfigError("stereo: the reprojection loss is for mono PoseNet; choose loss fixed or learned")
 
 
 def build_posenet(config: PoseNetTrainConfig, pretrained: bool = True) -> PoseNet:
     """The network of a configuration; ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
     backbone = create_task_backbone(config, pretrained, batchnorm=config.batchnorm)
-    return PoseNet(backbone, feature_dim=config.feature_dim, dropout=config.dropout, freeze_backbone=config.freeze_backbone)
+    network = StereoPoseNet if config.stereo else PoseNet
+    return network(backbone, feature_dim=config.feature_dim, dropout=config.dropout, freeze_backbone=config.freeze_backbone)
+
+
+def views(tensor: torch.Tensor, stereo: bool) -> torch.Tensor:
+    """A batch entry with one row per view: ``(B, 2, ...)`` stereo entries become ``(2B, ...)`` (left and right of
+    each sample in turn); mono entries are returned as they are."""
+    return tensor.flatten(0, 1) if stereo else tensor
 
 
 class PoseNetModule(L.LightningModule):
-    """PoseNet, its loss and optimiser. Inputs are batches of :class:`AbsolutePoseDataset` (mono).
+    """PoseNet (or the stereo PoseNet), its loss and optimiser. Inputs are batches of
+    :class:`AbsolutePoseDataset`: mono, or stereo (``image`` ``(B, 2, 3, H, W)``, poses ``(B, 2, ...)``), whose
+    two views count as two samples in the loss and the errors.
 
     Args:
         config: the resolved :class:`PoseNetTrainConfig` as a plain dict.
@@ -93,15 +111,27 @@ class PoseNetModule(L.LightningModule):
         self.reprojection = GeometricReprojectionLoss() if self.config.loss is PoseLossKind.REPROJECTION else None
         self._validation_poses: list[tuple[torch.Tensor, torch.Tensor]] = []
 
+    def _forward(self, images: torch.Tensor) -> PoseOutput:
+        """Mono ``(B, 3, H, W)`` -> ``B`` outputs; stereo ``(B, 2, 3, H, W)`` -> the stereo network's left and right
+        outputs as ``2B`` rows (:func:`views` order)."""
+        if images.dim() == 5:
+            if not isinstance(self.model, StereoPoseNet):
+                raise ConfigError("stereo images given to a mono PoseNet (train it with --stereo)")
+            out = self.model(images[:, 0], images[:, 1])
+            return PoseOutput(torch.stack((out.left.translation, out.right.translation), 1).flatten(0, 1),
+                              torch.stack((out.left.quaternion, out.right.quaternion), 1).flatten(0, 1))
+        return PoseNet.forward(self.model, images)
+
     def predict_T_world_cam(self, images: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` images -> ``(B, 4, 4)`` camera-to-world poses in metres."""
-        out = self.model(images)
+        """``(B, 3, H, W)`` images -> ``(B, 4, 4)`` camera-to-world poses in metres; stereo ``(B, 2, 3, H, W)``
+        -> ``(2B, 4, 4)`` (:func:`views` order)."""
+        out = self._forward(images)
         out.translation = out.translation * self.translation_std + self.translation_mean
         return out.T_world_cam()
 
     def _loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        out = self.model(batch["image"])
-        target = batch["pose"]
+        out = self._forward(batch["image"])
+        target = views(batch["pose"], batch["image"].dim() == 5)
         terms = self.criterion(out.translation, out.quaternion, target[:, :3], target[:, 3:7])
         total = terms.total
         logs = {"loss_t": terms.translation.detach(), "loss_q": terms.rotation.detach()}
@@ -129,12 +159,13 @@ class PoseNetModule(L.LightningModule):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         loss, _ = self._loss(batch)
         predicted = self.predict_T_world_cam(batch["image"])
-        errors = absolute_pose_errors(batch["T_world_cam"], predicted)
-        b = batch["image"].shape[0]
+        T_world_cam = views(batch["T_world_cam"], batch["image"].dim() == 5)
+        errors = absolute_pose_errors(T_world_cam, predicted)
+        b = predicted.shape[0]
         self.log("val/loss", loss, batch_size=b, sync_dist=True)
         self.log("val/t_err_m", errors.translation.mean().float(), batch_size=b, sync_dist=True, prog_bar=True)
         self.log("val/r_err_deg", errors.rotation_deg.mean().float(), batch_size=b, sync_dist=True, prog_bar=True)
-        self._validation_poses.append((batch["T_world_cam"].detach().double().cpu(), predicted.detach().double().cpu()))
+        self._validation_poses.append((T_world_cam.detach().double().cpu(), predicted.detach().double().cpu()))
 
     def on_validation_epoch_end(self) -> None:
         """Send the trajectory and error figures of this validation to TensorBoard (rank 0)."""
@@ -179,7 +210,8 @@ class AbsolutePoseDataModule(SplitDataModule):
         self.index = self.sides.train.index
         self.transform = self.sides.transform
         self.held_out = self.sides.test.split
-        common = dict(records=record_list(config.records), transform=self.transform, cache=config.cache,
+        common = dict(records=record_list(config.records), cameras=record_list(config.cameras), stereo=config.stereo,
+                      transform=self.transform, cache=config.cache,
                       cache_dir=config.cache_dir, load_depth=load_depth, pose_format=PoseFormat.QUATERNION,
                       split_policy=self.sides.policy)
         self.train_set = AbsolutePoseDataset(self.sides.train.index, self.sides.train.split,

@@ -1,6 +1,6 @@
 """Training relative-pose networks (and, in monocular mode, a depth network with them) with PyTorch Lightning.
 
-Three training modes (:class:`RelPoseMode`):
+Three training modes (:class:`RelativePoseMode`):
 
 1. ``supervised``: the ground-truth ``T_src_tgt`` of each pair, :class:`~posekit.losses.pose.RelativePoseLoss`
    on ``(t, omega)`` or on the rotation angle.
@@ -52,7 +52,7 @@ KIND = "relpose"
 SNIPPET_LENGTH = 3
 
 
-class RelPoseMode(str, Enum):
+class RelativePoseMode(str, Enum):
     """How the pose network learns (see the module docstring)."""
 
     SUPERVISED = "supervised"
@@ -62,16 +62,16 @@ class RelPoseMode(str, Enum):
     @property
     def metric(self) -> bool:
         """Whether the predicted translations are in metres (False: up to scale)."""
-        return self is not RelPoseMode.MONOCULAR
+        return self is not RelativePoseMode.MONOCULAR
 
 
 @dataclass
-class RelPoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
+class RelativePoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
     """Options of ``posekit train relpose`` (shared ones: :class:`TrainerOptions`, :class:`FrameDataConfig`, and
     :class:`~posekit.training.depth.DepthNetOptions` for the depth network of monocular mode)."""
 
     out: str = option("runs/relpose")
-    mode: RelPoseMode = option(RelPoseMode.SUPERVISED, "supervised, photometric (sensor depth) or monocular (depth + pose)")
+    mode: RelativePoseMode = option(RelativePoseMode.SUPERVISED, "supervised, photometric (sensor depth) or monocular (depth + pose)")
     distance: int = option(5, "frame distance between target and source (snippets: stride)")
     both_directions: bool = option(True, "pairs mode: train on (i, i+d) and (i+d, i)")
     min_translation: float = option(0.0, "minimum-motion filter of training pairs (m)")
@@ -99,13 +99,13 @@ class RelPoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
             raise ConfigError("distance: must be a non-zero frame offset")
         if self.photometric_levels < 1:
             raise ConfigError(f"photometric_levels: expected at least 1, got {self.photometric_levels}")
-        if self.mode is RelPoseMode.MONOCULAR and any(int(v) % 32 for v in self.image_size):
+        if self.mode is RelativePoseMode.MONOCULAR and any(int(v) % 32 for v in self.image_size):
             raise ConfigError(f"image_size: the depth network of monocular mode needs multiples of 32, got {self.image_size}")
         if self.depth_encoder is not None and self.fusion is not FusionMode.LATE:
             raise ConfigError("depth_encoder: depth features for pose use late fusion (a 3-channel encoder)")
 
 
-def build_pose_net(config: RelPoseTrainConfig, pretrained: bool) -> RelativePoseNet:
+def build_pose_net(config: RelativePoseTrainConfig, pretrained: bool) -> RelativePoseNet:
     """The pose network of ``config``; ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
     options = dict(hidden=tuple(config.hidden), separate_heads=config.separate_heads,
                    output_scale=config.output_scale, dropout=config.dropout)
@@ -129,7 +129,7 @@ class RelativePoseModule(L.LightningModule):
     """The pose network (and in monocular mode the depth network), the loss of the mode, the optimiser.
 
     Args:
-        config: the resolved :class:`RelPoseTrainConfig` as a plain dict.
+        config: the resolved :class:`RelativePoseTrainConfig` as a plain dict.
         pretrained: load initial weights (ImageNet, or the depth model's encoder); False when a checkpoint's
             weights follow.
     """
@@ -137,10 +137,10 @@ class RelativePoseModule(L.LightningModule):
     def __init__(self, config: dict, pretrained: bool = True):
         super().__init__()
         self.save_hyperparameters({KIND_KEY: KIND, "config": config})
-        self.config = resolve_config(RelPoseTrainConfig, None, config)
+        self.config = resolve_config(RelativePoseTrainConfig, None, config)
         self.mode = self.config.mode
         self.pose_net = build_pose_net(self.config, pretrained)
-        self.depth_net = build_depth_net(self.config, pretrained) if self.mode is RelPoseMode.MONOCULAR else None
+        self.depth_net = build_depth_net(self.config, pretrained) if self.mode is RelativePoseMode.MONOCULAR else None
         self.pose_loss = RelativePoseLoss(self.config.pose_loss, self.config.beta, self.config.loss_norm)
 
     # -- prediction ------------------------------------------------------------------------------------
@@ -159,11 +159,11 @@ class RelativePoseModule(L.LightningModule):
     # -- losses ----------------------------------------------------------------------------------------
 
     def _loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if self.mode is RelPoseMode.SUPERVISED:
+        if self.mode is RelativePoseMode.SUPERVISED:
             out = self.pose_net(batch["source_image"], batch["target_image"])
             terms = self.pose_loss(out.vector, batch["T_src_tgt"])
             return terms.total, {"loss_t": terms.translation.detach(), "loss_r": terms.rotation.detach()}
-        if self.mode is RelPoseMode.PHOTOMETRIC:
+        if self.mode is RelativePoseMode.PHOTOMETRIC:
             if "target_depth" not in batch:
                 raise ConfigError("mode=photometric needs the target depth; this dataset has none")
             T_src_tgt = self.predict_T_src_tgt(batch["source_image"], batch["target_image"])
@@ -210,7 +210,7 @@ class RelativePoseModule(L.LightningModule):
         size = T_gt.shape[0]
         self.log("val/t_err_m", errors.translation.mean().float(), batch_size=size, sync_dist=True, prog_bar=True)
         self.log("val/r_err_deg", errors.rotation_deg.mean().float(), batch_size=size, sync_dist=True, prog_bar=True)
-        if self.mode is RelPoseMode.SUPERVISED:
+        if self.mode is RelativePoseMode.SUPERVISED:
             out = self.pose_net(batch["source_image"], batch["target_image"])
             self.log("val/loss", self.pose_loss(out.vector, T_gt).total, batch_size=size, sync_dist=True)
         if self.depth_net is not None and "target_depth" in batch:
@@ -231,17 +231,17 @@ class RelativePoseDataModule(SplitDataModule):
     """Training pairs (or snippets in monocular mode) and held-out pairs at ``distance``.
 
     Args:
-        config: the run's :class:`RelPoseTrainConfig`.
+        config: the run's :class:`RelativePoseTrainConfig`.
         sides: the training and held-out frames (default: resolved from ``config``).
     """
 
-    def __init__(self, config: RelPoseTrainConfig, sides: FrameSides | None = None):
+    def __init__(self, config: RelativePoseTrainConfig, sides: FrameSides | None = None):
         super().__init__(config)
         self.sides = sides if sides is not None else resolve_frame_sides(config)
         has_depth = self.sides.train.index.has_depth
-        if config.mode is RelPoseMode.PHOTOMETRIC and not has_depth:
+        if config.mode is RelativePoseMode.PHOTOMETRIC and not has_depth:
             raise ConfigError(f"mode=photometric needs sensor depth; the {config.dataset} dataset {config.data} has none")
-        monocular = config.mode is RelPoseMode.MONOCULAR
+        monocular = config.mode is RelativePoseMode.MONOCULAR
         if monocular:
             distances: tuple[int, ...] = (abs(config.distance),)
         else:
@@ -252,23 +252,23 @@ class RelativePoseDataModule(SplitDataModule):
             self.sides.train.index, self.sides.train.split, distances=distances,
             snippet_length=SNIPPET_LENGTH if monocular else None, min_translation=config.min_translation,
             min_rotation_deg=config.min_rotation_deg, augment=color_jitter(config.augment),
-            load_depth=config.mode is RelPoseMode.PHOTOMETRIC, **common,
+            load_depth=config.mode is RelativePoseMode.PHOTOMETRIC, **common,
         )
         self.val_set = RelativePoseDataset(self.sides.test.index, self.sides.test.split, distances=abs(config.distance),
                                            load_depth=has_depth, **common)
 
 
-def _with_depth_encoder_backbone(config: RelPoseTrainConfig) -> RelPoseTrainConfig:
+def _with_depth_encoder_backbone(config: RelativePoseTrainConfig) -> RelativePoseTrainConfig:
     """``config`` with ``backbone`` set to the depth model's encoder when ``depth_encoder`` is given."""
     if config.depth_encoder is None:
         return config
-    if config.mode is RelPoseMode.MONOCULAR:
+    if config.mode is RelativePoseMode.MONOCULAR:
         raise ConfigError("depth_encoder: depth features for pose are trained in supervised or photometric mode")
     metadata = load_model_file(config.depth_encoder, DEPTH_KIND).metadata
     return dataclasses.replace(config, backbone=BackboneName(metadata["config"]["backbone"]))
 
 
-def train_relpose(config: RelPoseTrainConfig) -> Path:
+def train_relpose(config: RelativePoseTrainConfig) -> Path:
     """Train as configured; return the run folder (config.yaml, logs/, checkpoints/, model.safetensors)."""
     config = _with_depth_encoder_backbone(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
@@ -284,3 +284,9 @@ def load_relpose(path: str | Path) -> RelativePoseModule:
         CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
     """
     return load_trained_module(path, KIND, lambda metadata: RelativePoseModule(metadata["config"], pretrained=False))
+
+
+# Former names (before the RelPose* / RelativePose* names were made one), kept until the branches that use them
+# are merged.
+RelPoseTrainConfig = RelativePoseTrainConfig
+RelPoseMode = RelativePoseMode

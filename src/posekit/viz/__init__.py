@@ -18,7 +18,7 @@ Every ``save_*`` function writes its file atomically.
 from posekit.viz.canvas import figure_to_array, figure_to_image, figure_to_png_bytes, log_figure, save_figure
 from posekit.viz.depth import plot_depth_comparison, save_depth_comparison_png
 from posekit.viz.error_plots import ErrorSeries, plot_error_distributions, save_error_distributions_png
-from posekit.viz.ground import UpAxis
+from posekit.viz.ground import DisplayUpAxis
 from posekit.viz.report import write_report
 from posekit.viz.routes import RecordRoute, SampleFrame, plot_routes, save_routes_png
 from posekit.viz.training_curves import plot_training_curves, read_lightning_metrics, save_training_curves_png
@@ -30,7 +30,7 @@ __all__ = [
     "ErrorSeries",
     "RecordRoute",
     "SampleFrame",
-    "UpAxis",
+    "DisplayUpAxis",
     "WarpComparison",
     "compare_warps",
     "figure_to_array",

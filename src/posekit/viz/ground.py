@@ -3,7 +3,7 @@
 Datasets disagree on which world axis points up: z for Apolloscape and most driving logs, -y for KITTI (its
 world is the first camera's frame, y pointing down), none at all for a hand-held 7-Scenes sequence. Routes
 are drawn in a right-handed display frame ``(e1, e2, up)``: the top view shows ``(e1, e2)`` and the 3-D view
-puts ``up`` vertical. :attr:`UpAxis.AUTO` takes the world axis along which the camera moved least.
+puts ``up`` vertical. :attr:`DisplayUpAxis.AUTO` takes the world axis along which the camera moved least.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from posekit.errors import ShapeError
 
 
-class UpAxis(Enum):
+class DisplayUpAxis(Enum):
     """Which world axis points up in the display (the sign says which way)."""
 
     X = "x"
@@ -43,18 +43,18 @@ def as_positions(positions: torch.Tensor | np.ndarray, name: str = "positions") 
     return array.astype(np.float64)
 
 
-def resolve_up_axis(positions: np.ndarray, up: UpAxis) -> UpAxis:
-    """``up`` itself, or for :attr:`UpAxis.AUTO` the positive axis of least spread (z when there is none)."""
-    if up is not UpAxis.AUTO:
+def resolve_up_axis(positions: np.ndarray, up: DisplayUpAxis) -> DisplayUpAxis:
+    """``up`` itself, or for :attr:`DisplayUpAxis.AUTO` the positive axis of least spread (z when there is none)."""
+    if up is not DisplayUpAxis.AUTO:
         return up
     finite = positions[np.all(np.isfinite(positions), axis=1)]
     spread = np.ptp(finite, axis=0) if len(finite) >= 2 else np.zeros(3)
     if not np.any(spread > 0):
-        return UpAxis.Z
-    return UpAxis(_AXIS_NAMES[int(np.argmin(spread))])
+        return DisplayUpAxis.Z
+    return DisplayUpAxis(_AXIS_NAMES[int(np.argmin(spread))])
 
 
-def _basis(up: UpAxis) -> tuple[np.ndarray, list[str]]:
+def _basis(up: DisplayUpAxis) -> tuple[np.ndarray, list[str]]:
     """Rows ``(e1, e2, up)`` of a right-handed frame in world coordinates, and their names."""
     name = up.value.lstrip("-")
     sign = -1.0 if up.value.startswith("-") else 1.0
@@ -73,19 +73,19 @@ def _vector_name(vector: np.ndarray) -> str:
     return ("-" if vector[index] < 0 else "") + _AXIS_NAMES[index]
 
 
-def to_display_frame(positions: torch.Tensor | np.ndarray, up: UpAxis = UpAxis.AUTO) -> tuple[np.ndarray, list[str]]:
+def to_display_frame(positions: torch.Tensor | np.ndarray, up: DisplayUpAxis = DisplayUpAxis.AUTO) -> tuple[np.ndarray, list[str]]:
     """World positions in the display frame.
 
     Args:
         positions: ``(N, 3)`` world positions.
-        up: the world's up axis, or :attr:`UpAxis.AUTO`.
+        up: the world's up axis, or :attr:`DisplayUpAxis.AUTO`.
 
     Returns:
         ``(N, 3)`` coordinates ``(e1, e2, up)`` and the three axis labels in world terms, e.g.
         ``["x", "z", "-y"]`` for KITTI.
 
     Example:
-        >>> to_display_frame(np.array([[1.0, 2.0, 3.0]]), UpAxis.NEG_Y)[0].tolist()
+        >>> to_display_frame(np.array([[1.0, 2.0, 3.0]]), DisplayUpAxis.NEG_Y)[0].tolist()
         [[1.0, 3.0, -2.0]]
     """
     points = as_positions(positions)

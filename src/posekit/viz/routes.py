@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from posekit.errors import ShapeError
 from posekit.viz.canvas import new_figure, save_figure
-from posekit.viz.ground import UpAxis, as_positions, resolve_up_axis, to_display_frame
+from posekit.viz.ground import DisplayUpAxis, as_positions, resolve_up_axis, to_display_frame
 from posekit.viz.images import to_rgb_float
 from posekit.viz.plot3d import on_floor, setup_route_axes
 from posekit.viz.style import series_colour
@@ -74,7 +74,7 @@ def _sample_route(routes: Sequence[RecordRoute], sample: SampleFrame) -> int:
 def plot_routes(
     routes: Sequence[RecordRoute],
     sample: SampleFrame | None = None,
-    up: UpAxis = UpAxis.AUTO,
+    up: DisplayUpAxis = DisplayUpAxis.AUTO,
     title: str | None = None,
 ) -> Figure:
     """Draw the routes in 3-D with their ground-plane projections, and ``sample`` beside them.
@@ -82,7 +82,7 @@ def plot_routes(
     Args:
         routes: one or more records; each gets its own colour.
         sample: a frame to show on the right, or ``None``.
-        up: the world's up axis (see :class:`~posekit.viz.ground.UpAxis`); ``AUTO`` is decided on all routes.
+        up: the world's up axis (see :class:`~posekit.viz.ground.DisplayUpAxis`); ``AUTO`` is decided on all routes.
         title: figure title (default: the record name, or the number of records).
 
     Raises:
@@ -133,7 +133,7 @@ def save_routes_png(
     path: str | Path,
     routes: Sequence[RecordRoute],
     sample: SampleFrame | None = None,
-    up: UpAxis = UpAxis.AUTO,
+    up: DisplayUpAxis = DisplayUpAxis.AUTO,
     title: str | None = None,
 ) -> Path:
     """:func:`plot_routes` written to ``path`` as PNG, atomically. Returns the path."""

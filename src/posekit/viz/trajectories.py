@@ -18,7 +18,7 @@ from posekit.errors import ShapeError, TrajectoryError
 from posekit.metrics.pose_errors import absolute_pose_errors
 from posekit.metrics.trajectory import Trajectory
 from posekit.viz.canvas import new_figure, save_figure
-from posekit.viz.ground import UpAxis, resolve_up_axis, to_display_frame
+from posekit.viz.ground import DisplayUpAxis, resolve_up_axis, to_display_frame
 from posekit.viz.plot3d import display_bounds, setup_route_axes
 from posekit.viz.style import ERROR_CMAP, GROUND_TRUTH_COLOUR, INVALID_COLOUR
 
@@ -38,7 +38,7 @@ def plot_trajectory_comparison(
     gt: Trajectory,
     pred: Trajectory,
     errors: torch.Tensor | np.ndarray | None = None,
-    up: UpAxis = UpAxis.AUTO,
+    up: DisplayUpAxis = DisplayUpAxis.AUTO,
     title: str | None = None,
     error_label: str = DEFAULT_ERROR_LABEL,
 ) -> Figure:

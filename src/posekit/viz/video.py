@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from posekit.errors import ShapeError
 from posekit.fileio import atomic_write_bytes
 from posekit.viz.canvas import figure_to_array, new_figure
-from posekit.viz.ground import UpAxis, as_positions, resolve_up_axis, to_display_frame
+from posekit.viz.ground import DisplayUpAxis, as_positions, resolve_up_axis, to_display_frame
 from posekit.viz.images import to_rgb_uint8
 from posekit.viz.style import GROUND_TRUTH_COLOUR, series_colour
 
@@ -95,7 +95,7 @@ def write_route_video(
     frames: Iterable[torch.Tensor | np.ndarray],
     positions: torch.Tensor | np.ndarray,
     fps: float = DEFAULT_FPS,
-    up: UpAxis = UpAxis.AUTO,
+    up: DisplayUpAxis = DisplayUpAxis.AUTO,
     labels: Sequence[str] | None = None,
     record_ids: Sequence[str] | None = None,
     max_width: int = DEFAULT_MAX_WIDTH,

@@ -8,7 +8,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from posekit.data.synth import Renderer, UpAxis, default_intrinsics, load_mesh_scene, look_at, room_scene, street_scene
+from posekit.data.synth import MeshUpAxis, Renderer, default_intrinsics, load_mesh_scene, look_at, room_scene, street_scene
 from posekit.data.synth.street import KERB_HEIGHT, LANE_WIDTH, SIDEWALK_WIDTH
 from posekit.errors import FileFormatError
 
@@ -96,7 +96,7 @@ def test_textured_glb_keeps_its_texture_the_right_way_up(tmp_path):
 def test_mesh_up_axis_can_be_given(tmp_path):
     path = tmp_path / "box.ply"
     _colored_box_ply(path)
-    assert np.allclose(load_mesh_scene(path, up=UpAxis.MINUS_Y).layout.up, [0, -1, 0])
+    assert np.allclose(load_mesh_scene(path, up=MeshUpAxis.MINUS_Y).layout.up, [0, -1, 0])
     assert np.allclose(load_mesh_scene(path, up="x").layout.up, [1, 0, 0])
 
 

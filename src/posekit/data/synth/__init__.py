@@ -16,7 +16,7 @@ Pieces, for callers with their own scene or poses::
         write_7scenes("out/room", [frames], k)
 """
 
-from posekit.data.synth.mesh import UpAxis, load_mesh_scene
+from posekit.data.synth.mesh import MeshUpAxis, load_mesh_scene
 from posekit.data.synth.pipeline import (
     DEFAULT_FOCAL_OVER_WIDTH,
     SceneKind,
@@ -34,6 +34,6 @@ from posekit.data.synth.scene import Box3, Lighting, MeshPart, RoadPath, Scene, 
 from posekit.data.synth.sensor import SensorModel
 from posekit.data.synth.street import street_length_for, street_scene
 from posekit.data.synth.trajectories import TrajectoryKind, look_at, make_trajectory
-from posekit.data.synth.writers import DatasetFormat, SyntheticFrame, write_7scenes, write_tum_rgbd
+from posekit.data.synth.writers import SynthLayout, SyntheticFrame, write_7scenes, write_tum_rgbd
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -19,7 +19,7 @@ from posekit.errors import FileFormatError
 _Y_UP_SUFFIXES = (".glb", ".gltf")
 
 
-class UpAxis(Enum):
+class MeshUpAxis(Enum):
     """Which axis of a mesh's frame points up."""
 
     X = "x"
@@ -37,9 +37,9 @@ class UpAxis(Enum):
         return up
 
 
-def default_up_axis(path: str | Path) -> UpAxis:
+def default_up_axis(path: str | Path) -> MeshUpAxis:
     """``Y`` for glTF files (their specification), else ``Z``."""
-    return UpAxis.Y if Path(path).suffix.lower() in _Y_UP_SUFFIXES else UpAxis.Z
+    return MeshUpAxis.Y if Path(path).suffix.lower() in _Y_UP_SUFFIXES else MeshUpAxis.Z
 
 
 def _material_texture(visual) -> tuple[np.ndarray | None, np.ndarray]:
@@ -80,12 +80,12 @@ def _part_from_trimesh(mesh) -> MeshPart:
     return MeshPart(positions, faces, np.full((len(positions), 3), 0.8))
 
 
-def load_mesh_scene(path: str | Path, up: UpAxis | str | None = None, lit: bool = True) -> Scene:
+def load_mesh_scene(path: str | Path, up: MeshUpAxis | str | None = None, lit: bool = True) -> Scene:
     """A :class:`Scene` of the mesh file at ``path``.
 
     Args:
         path: a file trimesh can load (``.obj``, ``.ply``, ``.glb``, ``.gltf``, ``.off``, ``.stl``, ...).
-        up: the up axis (an :class:`UpAxis` or its value ``"z"``, ``"-y"``, ...); default :func:`default_up_axis`.
+        up: the up axis (an :class:`MeshUpAxis` or its value ``"z"``, ``"-y"``, ...); default :func:`default_up_axis`.
         lit: shade with the fixed world lighting; False shows textures and colours as they are (scans with
             baked-in lighting).
 
@@ -107,7 +107,7 @@ def load_mesh_scene(path: str | Path, up: UpAxis | str | None = None, lit: bool 
     parts = tuple(_part_from_trimesh(m) for m in meshes)
     vertices = np.concatenate([p.positions for p in parts]).astype(np.float64)
     low, high = vertices.min(axis=0), vertices.max(axis=0)
-    up_vector = UpAxis(up if up is not None else default_up_axis(path)).vector
+    up_vector = MeshUpAxis(up if up is not None else default_up_axis(path)).vector
     radius = max(0.5 * float(np.linalg.norm(high - low)), 1e-6)
     layout = SceneLayout(
         bounds=Box3(low, high),

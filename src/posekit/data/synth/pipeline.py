@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from posekit import __version__
-from posekit.data.synth.mesh import UpAxis, load_mesh_scene
+from posekit.data.synth.mesh import MeshUpAxis, load_mesh_scene
 from posekit.data.synth.renderer import Renderer
 from posekit.data.synth.room import room_scene
 from posekit.data.synth.scene import Scene
@@ -34,7 +34,7 @@ from posekit.data.synth.sensor import (
 from posekit.data.synth.street import street_length_for, street_scene
 from posekit.data.synth.trajectories import TrajectoryKind, make_trajectory
 from posekit.data.synth.writers import (
-    DatasetFormat,
+    SynthLayout,
     SyntheticFrame,
     tum_sequence_dirs,
     write_7scenes,
@@ -92,13 +92,13 @@ class SynthConfig:
     height: int = 240
     fps: float = 30.0
     seed: int = 0
-    format: DatasetFormat = DatasetFormat.SEVENSCENES
+    format: SynthLayout = SynthLayout.SEVENSCENES
     sequences: int = 1
     test_sequences: int | None = None
     fov_deg: float | None = None
     sensor: SensorModel = field(default_factory=SensorModel)
     mesh: Path | None = None
-    mesh_up: UpAxis | None = None
+    mesh_up: MeshUpAxis | None = None
     mesh_lit: bool = True
     workers: int = 4
 
@@ -267,7 +267,7 @@ def synthesize(config: SynthConfig, out_dir: str | Path) -> SynthResult:
                             seed=(config.seed, i), renderer=renderer)
             for i, poses in enumerate(trajectories)
         ]
-        if config.format is DatasetFormat.SEVENSCENES:
+        if config.format is SynthLayout.SEVENSCENES:
             counts = write_7scenes(out_dir, sequences, intrinsics, test_sequences=test, workers=config.workers)
             dirs = tuple(out_dir / f"seq-{i + 1:02d}" for i in range(config.sequences))
         else:

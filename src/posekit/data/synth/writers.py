@@ -48,7 +48,7 @@ TUM_MAX_CODE = 65535
 METADATA_FILE = "posekit-synth.json"
 
 
-class DatasetFormat(Enum):
+class SynthLayout(Enum):
     """On-disk layouts the synthesiser writes."""
 
     SEVENSCENES = "7scenes"

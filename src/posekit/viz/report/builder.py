@@ -37,7 +37,7 @@ from posekit.runs import (
 )
 from posekit.viz.canvas import figure_to_png_bytes
 from posekit.viz.error_plots import ErrorSeries, plot_error_distributions
-from posekit.viz.ground import UpAxis, resolve_up_axis, to_display_frame
+from posekit.viz.ground import DisplayUpAxis, resolve_up_axis, to_display_frame
 from posekit.viz.report.html import Section, escape, figure, note, page, table
 from posekit.viz.report.viewer import ViewerSeries, viewer_html
 from posekit.viz.style import GROUND_TRUTH_COLOUR, series_colour
@@ -192,16 +192,16 @@ def _metrics_section(run: RunFolder, methods: list[_Method]) -> Section:
     return Section("metrics", "Metrics", body)
 
 
-def _display_up(methods: list[_Method], up: UpAxis) -> UpAxis:
+def _display_up(methods: list[_Method], up: DisplayUpAxis) -> DisplayUpAxis:
     references = [m.ground_truth.positions.numpy() for m in methods if m.ground_truth is not None]
     if not references:
         references = [m.predicted.positions.numpy() for m in methods if m.predicted is not None]
     if not references:
-        return UpAxis.Z if up is UpAxis.AUTO else up
+        return DisplayUpAxis.Z if up is DisplayUpAxis.AUTO else up
     return resolve_up_axis(np.concatenate(references), up)
 
 
-def _trajectory_section(methods: list[_Method], up: UpAxis) -> Section:
+def _trajectory_section(methods: list[_Method], up: DisplayUpAxis) -> Section:
     with_trajectory = [m for m in methods if m.predicted is not None]
     if not with_trajectory:
         return Section("trajectories", "Trajectories", note(f"Omitted: no predicted trajectories ({EVAL_DIR}/*.tum)."))
@@ -268,7 +268,7 @@ def _figures_section(run: RunFolder) -> Section:
     return Section("figures", "Figures", body)
 
 
-def build_report_html(run_dir: str | Path, up: UpAxis = UpAxis.AUTO, title: str | None = None) -> str:
+def build_report_html(run_dir: str | Path, up: DisplayUpAxis = DisplayUpAxis.AUTO, title: str | None = None) -> str:
     """The report of ``run_dir`` as one self-contained HTML document (see :func:`write_report`)."""
     run = RunFolder(run_dir)
     if not run.root.is_dir():
@@ -288,7 +288,7 @@ def build_report_html(run_dir: str | Path, up: UpAxis = UpAxis.AUTO, title: str 
 
 
 def write_report(
-    run_dir: str | Path, out_path: str | Path | None = None, up: UpAxis = UpAxis.AUTO, title: str | None = None
+    run_dir: str | Path, out_path: str | Path | None = None, up: DisplayUpAxis = DisplayUpAxis.AUTO, title: str | None = None
 ) -> Path:
     """Write the HTML report of a run folder, atomically.
 

@@ -11,14 +11,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 
-from posekit.cli import cli
 from posekit.errors import CheckpointError
 from posekit.metrics.trajectory_files import read_tum
 from posekit.training.checkpoints import export_model, load_lightning_checkpoint
 from posekit.training.config import resolve_config
 from posekit.training.posenet import PoseNetTrainConfig, load_posenet, train_posenet
+from tests.conftest import invoke
 
 SMALL = ["--image-size", "64x80", "--feature-dim", "32", "--batch-size", "4", "--no-progress", "--split", "blocks:5:4"]
 
@@ -32,9 +31,9 @@ def _logged(run_dir, key):
     return [(int(r["step"]), float(r[key])) for r in rows if r.get(key)]
 
 
-def test_train_then_evaluate_writes_the_run_folder(tiny_frames, cache_dir, tmp_path):
+def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, tmp_path):
     run = tmp_path / "run"
-    result = CliRunner().invoke(cli, _train_args(tiny_frames, run, "--max-epochs", "2", "--lr", "1e-3"))
+    result = invoke(*_train_args(tiny_frames, run, "--max-epochs", "2", "--lr", "1e-3"))
     assert result.exit_code == 0, result.output
     for name in ("config.yaml", "model.safetensors", "checkpoints/last.ckpt", "checkpoints/best.ckpt"):
         assert (run / name).is_file(), name
@@ -43,7 +42,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, cache_dir, tmp_p
     assert _logged(run, "val/t_err_m"), "validation errors were logged"
     assert any((run / "logs" / "tensorboard").rglob("events.out.tfevents.*"))
 
-    result = CliRunner().invoke(cli, ["eval", "posenet", "--model", str(run / "model.safetensors"), "--dataset", "frames",
+    result = invoke(*["eval", "posenet", "--model", str(run / "model.safetensors"), "--dataset", "frames",
                                       "--data", str(tiny_frames), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
@@ -55,7 +54,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, cache_dir, tmp_p
     errors = (predicted.positions - truth.positions).norm(dim=1)
     assert summary["median_t_m"] == pytest.approx(float(np.median(errors.numpy())), rel=1e-6)
 
-    result = CliRunner().invoke(cli, ["eval", "retrieval", "--model", str(run / "model.safetensors"), "--dataset",
+    result = invoke(*["eval", "retrieval", "--model", str(run / "model.safetensors"), "--dataset",
                                       "frames", "--data", str(tiny_frames), "--json"])
     assert result.exit_code == 0, result.output
     retrieval = json.loads(result.output.strip().splitlines()[-1])
@@ -67,7 +66,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, cache_dir, tmp_p
     assert float(distances.min(dim=1).values.max()) < 1e-6
 
 
-def test_training_reduces_the_loss(tiny_frames, cache_dir, tmp_path):
+def test_training_reduces_the_loss(tiny_frames, user_cache_dir, tmp_path):
     config = resolve_config(PoseNetTrainConfig, None, {
         "dataset": "frames", "data": str(tiny_frames), "out": str(tmp_path / "run"), "image_size": "64x80",
         "feature_dim": 32, "batch_size": 8, "max_steps": 24, "max_epochs": 100, "lr": 3e-3, "progress": False,
@@ -78,14 +77,14 @@ def test_training_reduces_the_loss(tiny_frames, cache_dir, tmp_path):
     assert sum(losses[-4:]) / 4 < 0.5 * sum(losses[:4]) / 4, losses
 
 
-def test_resume_continues_from_the_last_checkpoint(tiny_frames, cache_dir, tmp_path):
+def test_resume_continues_from_the_last_checkpoint(tiny_frames, user_cache_dir, tmp_path):
     run = tmp_path / "run"
-    assert CliRunner().invoke(cli, _train_args(tiny_frames, run, "--max-steps", "2", "--max-epochs", "5")).exit_code == 0
+    assert invoke(*_train_args(tiny_frames, run, "--max-steps", "2", "--max-epochs", "5")).exit_code == 0
     assert load_lightning_checkpoint(run / "checkpoints" / "last.ckpt", "posenet")["global_step"] == 2
-    result = CliRunner().invoke(cli, _train_args(tiny_frames, run, "--max-steps", "4", "--max-epochs", "5", "--resume", "last"))
+    result = invoke(*_train_args(tiny_frames, run, "--max-steps", "4", "--max-epochs", "5", "--resume", "last"))
     assert result.exit_code == 0, result.output
     assert load_lightning_checkpoint(run / "checkpoints" / "last.ckpt", "posenet")["global_step"] == 4
-    result = CliRunner().invoke(cli, _train_args(tiny_frames, run, "--resume", str(tmp_path / "missing.ckpt")))
+    result = invoke(*_train_args(tiny_frames, run, "--resume", str(tmp_path / "missing.ckpt")))
     assert result.exit_code == 2 and "missing.ckpt" in result.output
 
 
@@ -102,12 +101,12 @@ def test_corrupt_or_foreign_checkpoints_are_refused(tmp_path):
     export_model(foreign, "relpose", {"w": torch.zeros(2)}, {"config": {}})
     with pytest.raises(CheckpointError, match="expected a 'posenet' model, found a 'relpose' model"):
         load_posenet(foreign)
-    result = CliRunner().invoke(cli, ["eval", "posenet", "--model", str(foreign), "--dataset", "frames", "--data", str(tmp_path)])
+    result = invoke(*["eval", "posenet", "--model", str(foreign), "--dataset", "frames", "--data", str(tmp_path)])
     assert result.exit_code == 2 and "expected a 'posenet' model" in result.output
 
 
 @pytest.mark.slow
-def test_two_process_ddp_ends_with_identical_weights(tiny_frames, cache_dir, tmp_path):
+def test_two_process_ddp_ends_with_identical_weights(tiny_frames, user_cache_dir, tmp_path):
     """Lightning DDP with gloo on CPU: both ranks end with the same parameters. Their BatchNorm statistics
     differ, which shows that each rank saw different batches (so the equality comes from gradient all-reduce).
     (The run stops after 2 of the epoch's 3 steps per rank: a validation pass would re-broadcast rank 0's
@@ -122,14 +121,53 @@ def test_two_process_ddp_ends_with_identical_weights(tiny_frames, cache_dir, tmp
     assert ranks[0]["buffers"] != ranks[1]["buffers"]
 
 
-def test_validation_figures_reach_tensorboard(tiny_frames, cache_dir, tmp_path):
+def test_validation_figures_reach_tensorboard(tiny_frames, user_cache_dir, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     run = tmp_path / "run"
-    assert CliRunner().invoke(cli, _train_args(tiny_frames, run, "--max-epochs", "1")).exit_code == 0
+    assert invoke(*_train_args(tiny_frames, run, "--max-epochs", "1")).exit_code == 0
     (events,) = list((run / "logs" / "tensorboard").rglob("events.out.tfevents.*"))
     accumulator = EventAccumulator(str(events), size_guidance={"images": 0})
     accumulator.Reload()
     assert {"val/trajectory", "val/errors"} <= set(accumulator.Tags()["images"])
     image = accumulator.Images("val/trajectory")[-1]
     assert image.width > 300 and image.height > 200
+
+
+def _stereo_records() -> dict:
+    from tests.data.layouts import pose
+
+    return {record: [(f"170927_0638{10 + i:02d}{k}92", pose(yaw=0.05 * i, t=(0.3 * i, 0.1 * k, 0.0)))
+                     for i in range(6)] for k, record in enumerate(("Record001", "Record002"))}
+
+
+def test_stereo_posenet_trains_and_evaluates_on_camera_pairs(tmp_path):
+    from tests.data.layouts import write_apolloscape_zpark
+
+    data, run = tmp_path / "zpark", tmp_path / "run"
+    records = _stereo_records()
+    write_apolloscape_zpark(data, records)
+    split = data / "trainval_split"
+    split.mkdir()
+    for name, record in (("train.txt", "Record001"), ("val.txt", "Record002")):
+        (split / name).write_text("".join(f"{record}/{c}/{s}_{c}\n" for s, _ in records[record]
+                                          for c in ("Camera_1", "Camera_2")))
+    result = invoke("train", "posenet", "--dataset", "apolloscape", "--data", data, "--out", run, "--stereo",
+                    "--image-size", "32x32", "--feature-dim", "8", "--batch-size", "2", "--max-steps", "2",
+                    "--no-pretrained", "--no-progress")
+    assert result.exit_code == 0, (result.output, repr(result.exception))
+    module = load_posenet(run / "model.safetensors")
+    assert type(module.model).__name__ == "StereoPoseNet" and module.config.stereo
+    evaluated = invoke("eval", "posenet", "--model", run / "model.safetensors", "--dataset", "apolloscape",
+                       "--data", data, "--json")
+    assert evaluated.exit_code == 0, evaluated.output
+    summary = json.loads(evaluated.output.strip().splitlines()[-1])
+    # the held-out record's 6 camera pairs, each view one frame
+    assert summary["frames"] == 12 and summary["stereo"] is True and summary["cameras"] == ["Camera_1", "Camera_2"]
+    names = [row["name"] for row in csv.DictReader(open(run / "eval" / "posenet.csv"))]
+    assert names[:2] == ["Record002/170927_063810192/Camera_1", "Record002/170927_063810192/Camera_2"]
+
+
+def test_stereo_needs_two_cameras(tiny_frames, tmp_path):
+    result = invoke(*_train_args(tiny_frames, tmp_path / "run", "--stereo", "--max-steps", "1"))
+    assert result.exit_code == 2 and "stereo needs exactly two cameras" in result.output

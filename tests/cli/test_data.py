@@ -1,22 +1,17 @@
-"""``posekit data info`` and ``posekit data check`` (called on the click group itself)."""
+"""``posekit data info`` and ``posekit data check``."""
 
 from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from posekit.cli import _PosekitGroup
-from posekit.cli.data import command
-
-from .layouts import kitti_pose_text, pose, write_kitti_sequence, write_sevenscenes
+from tests.conftest import invoke
+from tests.data.layouts import kitti_pose_text, pose, write_kitti_sequence, write_sevenscenes
 
 K = [[20.0, 0.0, 7.5], [0.0, 20.0, 5.5], [0.0, 0.0, 1.0]]
 
 
 def _run(*args):
-    group = _PosekitGroup(commands={"data": command})  # the `posekit` group: errors -> one line, exit 2
-    return CliRunner().invoke(group, ["data", *args])
+    return invoke("data", *args)
 
 
 def test_info_json_on_real_excerpt(sevenscenes_dir):

@@ -12,18 +12,10 @@ import torch
 from posekit.errors import CheckpointError
 from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.depth import DepthTrainConfig, load_depth_model
-from posekit.training.relpose import RelativePoseModule, RelPoseTrainConfig, load_relpose
-from tests.training.relpose_fixtures import (  # noqa: F401 (fixtures)
-    SYNTH_SIZE,
-    TEST_FRAMES,
-    TRAIN_FRAMES,
-    check_ok,
-    invoke,
-    shared_cache,
-    synth_sequence,
-)
+from posekit.training.relpose import RelativePoseModule, RelativePoseTrainConfig, load_relpose
+from tests.conftest import SYNTH_SIZE, TEST_FRAMES, TRAIN_FRAMES, check_ok, invoke
 
-def _initial_module(config: RelPoseTrainConfig) -> RelativePoseModule:
+def _initial_module(config: RelativePoseTrainConfig) -> RelativePoseModule:
     """The module as ``train_relpose`` builds it before training (seeded the same way)."""
     L.seed_everything(config.seed, verbose=False)
     return RelativePoseModule(config_to_dict(config)).eval()
@@ -39,7 +31,7 @@ def _depth_args(data, cache, out, *extra):
 
 
 @pytest.fixture(scope="module")
-def depth_run(synth_sequence, shared_cache, tmp_path_factory):  # noqa: F811
+def depth_run(synth_sequence, shared_cache, tmp_path_factory):
     """A depth network trained for 2 epochs (12 steps) with the scale-invariant log loss."""
     run = tmp_path_factory.mktemp("depth_run")
     check_ok(invoke(*_depth_args(synth_sequence, shared_cache, run, "--max-epochs", "2", "--loss", "silog",
@@ -53,7 +45,7 @@ def _eval_depth(data, cache, run) -> dict:
     return json.loads(result.output.strip().splitlines()[-1])
 
 
-def test_depth_training_writes_the_run_folder_and_evaluates(depth_run, synth_sequence, shared_cache):  # noqa: F811
+def test_depth_training_writes_the_run_folder_and_evaluates(depth_run, synth_sequence, shared_cache):
     for name in ("config.yaml", "model.safetensors", "checkpoints/last.ckpt", "checkpoints/best.ckpt"):
         assert (depth_run / name).is_file(), name
     config = resolve_config(DepthTrainConfig, depth_run / "config.yaml", {})
@@ -65,7 +57,7 @@ def test_depth_training_writes_the_run_folder_and_evaluates(depth_run, synth_seq
     assert json.loads((depth_run / "eval" / "depth.json").read_text())["abs_rel"] == summary["abs_rel"]
 
 
-def test_depth_training_learns(synth_sequence, shared_cache, tmp_path):  # noqa: F811
+def test_depth_training_learns(synth_sequence, shared_cache, tmp_path):
     """Real learning: held-out AbsRel after 6 epochs of masked L1 is well below that of the untrained network."""
     untrained = tmp_path / "untrained"
     check_ok(invoke(*_depth_args(synth_sequence, shared_cache, untrained, "--max-steps", "0", "--max-epochs", "0")))
@@ -77,14 +69,14 @@ def test_depth_training_learns(synth_sequence, shared_cache, tmp_path):  # noqa:
     assert after < 0.6 * before, (before, after)
 
 
-def test_depth_features_for_pose(depth_run, synth_sequence, shared_cache, tmp_path):  # noqa: F811
+def test_depth_features_for_pose(depth_run, synth_sequence, shared_cache, tmp_path):
     """Pose heads on the frozen depth encoder tapped at level 3: the encoder stays exactly the depth model's."""
     run = tmp_path / "pose_on_depth"
     check_ok(invoke("train", "relpose", *synth_sequence.options(), "--train-frames", TRAIN_FRAMES, "--test-frames",
                     TEST_FRAMES, "--image-size", SYNTH_SIZE, "--depth-encoder", depth_run / "model.safetensors",
                     "--feature-level", "3", "--hidden", "32", "--batch-size", "4", "--max-steps", "4", "--distance", "2",
                     "--lr", "1e-2", "--no-progress", "--cache-dir", shared_cache, "--out", run))
-    config = resolve_config(RelPoseTrainConfig, run / "config.yaml", {})
+    config = resolve_config(RelativePoseTrainConfig, run / "config.yaml", {})
     assert config.backbone.value == "resnet18"  # taken from the depth model
     pose = load_relpose(run / "model.safetensors")
     depth = load_depth_model(depth_run / "model.safetensors")
@@ -98,7 +90,7 @@ def test_depth_features_for_pose(depth_run, synth_sequence, shared_cache, tmp_pa
     assert all(moved)
 
 
-def test_frozen_backbone_comparison_keeps_the_backbone(synth_sequence, shared_cache, tmp_path):  # noqa: F811
+def test_frozen_backbone_comparison_keeps_the_backbone(synth_sequence, shared_cache, tmp_path):
     """The comparison run: the same heads on a frozen backbone of the configured kind (ImageNet by default)."""
     run = tmp_path / "frozen"
     check_ok(invoke("train", "relpose", *synth_sequence.options(), "--train-frames", TRAIN_FRAMES, "--test-frames",
@@ -106,7 +98,7 @@ def test_frozen_backbone_comparison_keeps_the_backbone(synth_sequence, shared_ca
                     "--freeze-backbone", "--feature-level", "3", "--hidden", "32", "--batch-size", "4", "--max-steps", "3",
                     "--distance", "2", "--lr", "1e-2", "--no-progress", "--cache-dir", shared_cache, "--out", run))
     trained = load_relpose(run / "model.safetensors")
-    initial = _initial_module(resolve_config(RelPoseTrainConfig, run / "config.yaml", {}))
+    initial = _initial_module(resolve_config(RelativePoseTrainConfig, run / "config.yaml", {}))
     assert trained.pose_net.backbone.frozen and trained.pose_net.feature_level == 3
     start = initial.pose_net.backbone.state_dict()
     for name, value in trained.pose_net.backbone.state_dict().items():  # weights and BatchNorm statistics
@@ -114,7 +106,7 @@ def test_frozen_backbone_comparison_keeps_the_backbone(synth_sequence, shared_ca
     assert not torch.equal(trained.pose_net.pose_head[0].weight, initial.pose_net.pose_head[0].weight)
 
 
-def test_depth_model_refuses_a_relpose_checkpoint(synth_sequence, shared_cache, tmp_path):  # noqa: F811
+def test_depth_model_refuses_a_relpose_checkpoint(synth_sequence, shared_cache, tmp_path):
     run = tmp_path / "relpose"
     check_ok(invoke("train", "relpose", *synth_sequence.options(), "--train-frames", TRAIN_FRAMES, "--test-frames",
                     TEST_FRAMES, "--image-size", SYNTH_SIZE, "--backbone", "resnet18", "--no-pretrained", "--hidden", "8",

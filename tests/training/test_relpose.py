@@ -17,16 +17,8 @@ from posekit.metrics.trajectory_files import read_tum
 from posekit.training.common import cover_and_crop
 from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.frame_data import FrameRange, restrict_to_frames
-from posekit.training.relpose import RelativePoseModule, RelPoseTrainConfig, load_relpose, train_relpose
-from tests.training.relpose_fixtures import (  # noqa: F401 (fixtures)
-    SYNTH_SIZE,
-    TEST_FRAMES,
-    TRAIN_FRAMES,
-    check_ok,
-    invoke,
-    shared_cache,
-    synth_sequence,
-)
+from posekit.training.relpose import RelativePoseModule, RelativePoseTrainConfig, load_relpose, train_relpose
+from tests.conftest import SYNTH_SIZE, TEST_FRAMES, TRAIN_FRAMES, check_ok, invoke
 
 RPE_KEYS = {"rpe_t_rmse_m", "rpe_t_median_m", "rpe_r_rmse_deg", "rpe_r_median_deg", "ate_rmse_m", "pairs_per_second"}
 
@@ -53,7 +45,7 @@ def test_each_mode_trains_and_evaluates_through_the_cli(synth_sequence, shared_c
     check_ok(invoke(*_small(synth_sequence, shared_cache, run, "--mode", mode, *extra)))
     for name in ("config.yaml", "model.safetensors", "checkpoints/last.ckpt"):
         assert (run / name).is_file(), name
-    config = resolve_config(RelPoseTrainConfig, run / "config.yaml", {})
+    config = resolve_config(RelativePoseTrainConfig, run / "config.yaml", {})
     assert config.mode.value == mode and config.train_frames == TRAIN_FRAMES and config.image_size == (64, 96)
     assert _logged(run, "train/loss"), "the training loss was logged"
     if mode == "supervised":
@@ -96,7 +88,7 @@ def test_baselines_and_refinement_on_exact_synthetic_depth(synth_sequence, share
 
 def test_supervised_training_fits_a_tiny_set(synth_sequence, shared_cache, tmp_path):
     """Real learning: after 30 steps on 6 pairs the supervised loss on those pairs is at most half of the start."""
-    config = resolve_config(RelPoseTrainConfig, None, {
+    config = resolve_config(RelativePoseTrainConfig, None, {
         "dataset": synth_sequence.format, "data": str(synth_sequence.root), "train_frames": "0-8",
         "test_frames": "35-39", "image_size": SYNTH_SIZE, "backbone": "resnet18", "pretrained": False, "hidden": "64",
         "distance": 3, "both_directions": False, "batch_size": 2, "max_steps": 30, "max_epochs": 1000, "lr": 1e-3,
@@ -140,9 +132,9 @@ def test_configuration_errors_are_named(synth_sequence, shared_cache, tmp_path):
     overlapping = invoke(*_small(synth_sequence, shared_cache, tmp_path / "x", "--train-frames", "0-25"))
     assert overlapping.exit_code == 2 and "both training (frames 0-25) and held-out (frames 24-39)" in overlapping.output
     with pytest.raises(ConfigError, match="multiples of 32"):
-        resolve_config(RelPoseTrainConfig, None, {"mode": "monocular", "image_size": "60x80"})
+        resolve_config(RelativePoseTrainConfig, None, {"mode": "monocular", "image_size": "60x80"})
     with pytest.raises(ConfigError, match="frame range"):
-        resolve_config(RelPoseTrainConfig, None, {"train_frames": "9-3"})
+        resolve_config(RelativePoseTrainConfig, None, {"train_frames": "9-3"})
     bad_range = invoke(*_small(synth_sequence, shared_cache, tmp_path / "y", "--train-frames", "9-3"))
     assert bad_range.exit_code == 2 and "FIRST-LAST" in bad_range.output
     baselines_only = invoke("eval", "relpose", *synth_sequence.options(), "--method", "network")

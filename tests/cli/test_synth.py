@@ -7,22 +7,7 @@ import json
 import numpy as np
 import pytest
 import trimesh
-from click.testing import CliRunner
-
-from posekit.cli import cli
-from posekit.cli.synth import command as synth_command
-
-
-@pytest.fixture(scope="module")
-def posekit_cli():
-    """The ``posekit`` group, with ``synth`` registered (as posekit.cli.COMMAND_MODULES does)."""
-    if "synth" not in cli.commands:
-        cli.add_command(synth_command)
-    return cli
-
-
-def _run(posekit_cli, *args):
-    return CliRunner().invoke(posekit_cli, [str(a) for a in args], catch_exceptions=False)
+from tests.conftest import invoke
 
 
 def _tree(folder):
@@ -40,25 +25,25 @@ TINY = ("--frames", 4, "--size", "48x64", "--sequences", 2)
     ],
     ids=["room-7scenes-realistic", "street-tum"],
 )
-def test_same_arguments_and_seed_give_byte_identical_files(posekit_cli, tmp_path, extra):
+def test_same_arguments_and_seed_give_byte_identical_files(tmp_path, extra):
     runs = []
     for name in ("a", "b"):
-        result = _run(posekit_cli, "synth", *TINY, "--seed", 3, *extra, "--out", tmp_path / name)
+        result = invoke("synth", *TINY, "--seed", 3, *extra, "--out", tmp_path / name)
         assert result.exit_code == 0, result.output
         runs.append(_tree(tmp_path / name))
     assert runs[0] == runs[1]
     assert sum(name.endswith(".png") for name in runs[0]) == 2 * 2 * 4  # colour + depth, 2 sequences x 4
-    other = _run(posekit_cli, "synth", *TINY, "--seed", 4, *extra, "--out", tmp_path / "c")
+    other = invoke("synth", *TINY, "--seed", 4, *extra, "--out", tmp_path / "c")
     assert other.exit_code == 0
     assert _tree(tmp_path / "c") != runs[0]
 
 
-def test_data_info_reports_the_frames_asked_for(posekit_cli, tmp_path):
+def test_data_info_reports_the_frames_asked_for(tmp_path):
     out = tmp_path / "room"
-    result = _run(posekit_cli, "synth", "--frames", 5, "--size", "48x64", "--sequences", 3, "--out", out)
+    result = invoke("synth", "--frames", 5, "--size", "48x64", "--sequences", 3, "--out", out)
     assert result.exit_code == 0, result.output
     assert "3 sequence(s), 15 frames" in result.output
-    info = _run(posekit_cli, "data", "info", "7scenes", out, "--json")
+    info = invoke("data", "info", "7scenes", out, "--json")
     assert info.exit_code == 0, info.output
     facts = json.loads(info.output)
     assert facts["frames"] == 15
@@ -67,23 +52,23 @@ def test_data_info_reports_the_frames_asked_for(posekit_cli, tmp_path):
     assert facts["has_depth"] is True and facts["problems"] == []
     k = facts["intrinsics"]["cam0"]
     assert (k["width"], k["height"], k["cx"], k["cy"]) == (64, 48, 31.5, 23.5)
-    check = _run(posekit_cli, "data", "check", "7scenes", out)
+    check = invoke("data", "check", "7scenes", out)
     assert check.exit_code == 0, check.output
 
 
-def test_tum_output_passes_the_dataset_check(posekit_cli, tmp_path):
+def test_tum_output_passes_the_dataset_check(tmp_path):
     out = tmp_path / "tum"
-    assert _run(posekit_cli, "synth", "--frames", 3, "--size", "36x48", "--format", "tum", "--out", out).exit_code == 0
-    info = json.loads(_run(posekit_cli, "data", "info", "tum", out, "--json").output)
+    assert invoke("synth", "--frames", 3, "--size", "36x48", "--format", "tum", "--out", out).exit_code == 0
+    info = json.loads(invoke("data", "info", "tum", out, "--json").output)
     assert info["frames"] == 3 and info["has_timestamps"] is True
-    assert _run(posekit_cli, "data", "check", "tum", out).exit_code == 0
+    assert invoke("data", "check", "tum", out).exit_code == 0
 
 
-def test_mesh_scene_from_the_command_line(posekit_cli, tmp_path):
+def test_mesh_scene_from_the_command_line(tmp_path):
     mesh = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
     mesh.visual.vertex_colors = np.tile([40, 160, 90, 255], (len(mesh.vertices), 1))
     mesh.export(tmp_path / "ball.ply")
-    result = _run(posekit_cli, "synth", "--mesh", tmp_path / "ball.ply", "--trajectory", "orbit", "--frames", 3,
+    result = invoke("synth", "--mesh", tmp_path / "ball.ply", "--trajectory", "orbit", "--frames", 3,
                   "--size", "36x48", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "out" / "posekit-synth.json").read_text())
@@ -98,14 +83,14 @@ def test_mesh_scene_from_the_command_line(posekit_cli, tmp_path):
         (("--trajectory", "driving"), "road"),
     ],
 )
-def test_bad_requests_give_a_one_line_error_and_exit_code_2(posekit_cli, tmp_path, args, message):
-    result = _run(posekit_cli, "synth", "--frames", 2, *args, "--out", tmp_path / "out")
+def test_bad_requests_give_a_one_line_error_and_exit_code_2(tmp_path, args, message):
+    result = invoke("synth", "--frames", 2, *args, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert message in result.output and result.output.count("\n") == 1
 
 
-def test_refuses_to_write_into_a_folder_that_is_not_empty(posekit_cli, tmp_path):
+def test_refuses_to_write_into_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
-    result = _run(posekit_cli, "synth", "--frames", 2, "--size", "24x32", "--out", tmp_path)
+    result = invoke("synth", "--frames", 2, "--size", "24x32", "--out", tmp_path)
     assert result.exit_code == 2 and "not empty" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
