@@ -2,11 +2,15 @@
 
 Layers, bottom to top (a module imports only from its own level or below):
 
-- ``posekit.errors``, ``posekit.geometry``: typed exceptions and pure differentiable tensor maths.
+- ``posekit.errors``, ``posekit.fileio``, ``posekit.runs``, ``posekit.geometry``: typed exceptions, atomic files,
+  the run-folder contract and pure differentiable tensor maths.
 - ``posekit.metrics``: trajectory files, alignment, APE/RPE, KITTI odometry metric, pose errors.
 - ``posekit.data``, ``posekit.models``, ``posekit.losses``: datasets and formats, networks, losses.
-- ``posekit.baselines``: classical methods (direct photometric alignment, feature matching + PnP).
+- ``posekit.mapping``, ``posekit.baselines``: maps of a scene; classical methods (direct photometric alignment,
+  feature matching + PnP, retrieval).
 - ``posekit.training``, ``posekit.viz``: training loops, plots and reports.
+- ``posekit.evaluation``, ``posekit.localization``, ``posekit.fusion``: evaluations written into run folders,
+  localisation against maps, pose fusion.
 - ``posekit.cli``, ``posekit.demo``: the ``posekit`` command.
 """
 

@@ -9,9 +9,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from posekit.errors import FileFormatError
-from posekit.errors import ConfigError
-from posekit.training.config import config_options, resolve_config, save_config
+from posekit.errors import ConfigError, FileFormatError
+from posekit.training.config import config_options, field_help, parse_image_size, resolve_config, save_config
+from posekit.training.options import TrainerOptions, option
 
 
 class Optimiser(str, enum.Enum):
@@ -27,7 +27,8 @@ class ExampleConfig:
     pretrained: bool = True
     optimizer: Optimiser = Optimiser.ADAM
     weights: str | None = None
-    image_size: tuple[int, ...] = field(default=(128, 160), metadata={"help": "H W"})
+    image_size: tuple[int, int] = field(default=(128, 160), metadata={"help": "input size HxW"})
+    hidden: tuple[int, ...] = field(default=(256, 256), metadata={"help": "widths"})
 
 
 def test_precedence_defaults_yaml_flags(tmp_path):
@@ -79,3 +80,29 @@ def test_every_field_is_a_flag(tmp_path):
     help_text = CliRunner().invoke(run, ["--help"]).output
     for flag in ("--data", "--lr", "--batch-size", "--pretrained / --no-pretrained", "--optimizer", "--weights", "--image-size"):
         assert flag in help_text
+    assert "[default: 128x160]" in help_text and "[default: 256,256]" in help_text  # as users type them
+    assert "[default: --pretrained]" in help_text and "[default: adam]" in help_text
+    assert "None" not in help_text and "(128, 160)" not in help_text
+
+
+@pytest.mark.parametrize("text", ["128,160", "128", "128x", "0x160", "128x160x3", "128 160", "big"])
+def test_sizes_are_hxw_only(text):
+    with pytest.raises(ConfigError, match="image_size: expected a size HxW"):
+        parse_image_size(text)
+    with pytest.raises(ConfigError, match="image_size: expected a size HxW"):
+        resolve_config(ExampleConfig, None, {"image_size": text})
+
+
+def test_sizes_read_height_first_and_lists_stay_comma_separated():
+    assert parse_image_size(" 96X128 ") == (96, 128)
+    config = resolve_config(ExampleConfig, None, {"image_size": "96x128", "hidden": "64,32,16"})
+    assert config.image_size == (96, 128) and config.hidden == (64, 32, 16)
+
+
+def test_a_task_config_declares_only_what_differs():
+    @dataclass
+    class Task(TrainerOptions):
+        max_epochs: int = option(3)
+
+    assert Task().max_epochs == 3 and TrainerOptions().max_epochs == 10
+    assert field_help(Task, "max_epochs") == field_help(TrainerOptions, "max_epochs") == "epochs"

@@ -1,5 +1,6 @@
 """Training losses: pose (PoseNet, learned weighting, geometric reprojection, relative pose), supervised depth,
-edge-aware smoothness, and the photometric losses of self-supervised training (``posekit.losses.photometric``)."""
+edge-aware smoothness, the photometric error (``posekit.losses.photometric``) and the self-supervised objectives
+built on it (``posekit.losses.selfsup``: known depth, monocular depth and pose)."""
 
 from posekit.losses.depth import (
     DepthLossKind,
