@@ -47,7 +47,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert {"median_t_m", "median_r_deg", "mean_t_m", "mean_r_deg"} <= set(summary)
-    assert summary["held_out"].startswith("test split") and summary["frames"] == 10  # blocks of 5, every 4th held out: 2 of 8 blocks
+    assert summary["held_out"] == "test split (blocks:5:4)" and summary["frames"] == 10  # blocks of 5, every 4th held out: 2 of 8 blocks
     predicted = read_tum(run / "eval" / "posenet.tum")
     truth = read_tum(run / "eval" / "posenet.gt.tum")
     assert len(predicted) == len(truth) == 10

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posekit.data import Split
-from posekit.training.frame_data import FrameDataConfig, FrameSide, FrameSides
+from posekit.training.frame_data import FrameDataConfig, FrameSide, FrameSides, policy_text
 
 
 @dataclass
@@ -66,4 +66,4 @@ def evaluated_side(sides: FrameSides, frames: EvalFrames) -> FrameSide:
     if frames.held_out is None or sides.test.split is Split.ALL:
         return sides.test
     split = Split(frames.held_out)
-    return FrameSide(sides.test.index, split, f"{split.value} split ({sides.policy})")
+    return FrameSide(sides.test.index, split, f"{split.value} split ({policy_text(sides.policy)})")

@@ -107,6 +107,11 @@ class FrameSides:
     policy: SplitPolicy
 
 
+def policy_text(policy: SplitPolicy) -> str:
+    """A split policy as the ``split`` option writes it: ``auto`` or ``blocks:N:K``."""
+    return f"blocks:{policy.block}:{policy.every}" if policy.uses_blocks else "auto"
+
+
 def record_list(records: str | None) -> list[str] | None:
     """``"a,b"`` -> ``["a", "b"]``; ``None`` stays ``None``."""
     return None if records is None else [r.strip() for r in records.split(",") if r.strip()]
@@ -116,7 +121,7 @@ def _side(index: DatasetIndex, frames: str | None, split: Split, policy: SplitPo
     if frames is not None:
         frame_range = FrameRange.parse(frames)
         return FrameSide(restrict_to_frames(index, frame_range), Split.ALL, f"frames {frame_range}")
-    return FrameSide(index, split, f"{split.value} split ({policy})")
+    return FrameSide(index, split, f"{split.value} split ({policy_text(policy)})")
 
 
 def _frame_keys(side: FrameSide, policy: SplitPolicy, cache_dir: str | None, records: list[str] | None) -> set[str]:
