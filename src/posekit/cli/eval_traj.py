@@ -100,14 +100,18 @@ def command(gt: Path, est: Path, file_format: str, metric: str, relation: str | 
         raise TrajectoryError(f"--rotation means -r angle_deg; it contradicts -r {relation}")
     fmt = TrajectoryFormat(file_format)
     options = SyncOptions(SyncMethod(sync), max_diff, t_offset, t_start, t_end)
-    traj_ref, traj_est = synchronise(read_trajectory(gt, fmt, True), read_trajectory(est, fmt, False), fmt, options)
+    traj_ref, traj_est = read_trajectory(gt, fmt, True), read_trajectory(est, fmt, False)
     align = AlignmentType(alignment)
     if metric == "kitti":
-        if save_results or plot_path or origin:
-            raise TrajectoryError("--metric kitti prints the devkit numbers only (no --save-results, --save-plot, --align-origin)")
+        if fmt is not TrajectoryFormat.kitti or save_results or plot_path or origin:
+            raise TrajectoryError(
+                "--metric kitti needs --format kitti and prints the devkit numbers only (no --save-results, "
+                "--save-plot, --align-origin)"
+            )
         numbers, title = _kitti(traj_ref, traj_est, align)
         click.echo(json.dumps(numbers) if as_json else format_table(numbers, title))
         return
+    traj_ref, traj_est = synchronise(traj_ref, traj_est, fmt, options)
     pose_relation = RELATION_NAMES["angle_deg" if rotation else relation or "trans_part"]
     evaluation = evaluate_trajectories(
         traj_ref, traj_est, metric, pose_relation, align, n_align, origin, delta, UNIT_NAMES[delta_unit],

@@ -117,7 +117,10 @@ def _load_evo_zip(path: Path) -> EvaluationRecord:
             stamps = loaded[loaded.files[0]] if hasattr(loaded, "files") else loaded
     unit = info.get("label", "")
     info["unit"] = unit[unit.find("(") + 1 : unit.rfind(")")] if "(" in unit else ""
-    info["metric"] = info.get("title", "")[:3].lower() if info.get("title", "")[:3] in ("APE", "RPE") else ""
+    title = str(info.get("title", ""))
+    info["metric"] = title[:3].lower() if title[:3] in ("APE", "RPE") else ""
+    if "w.r.t. " in title:  # "APE w.r.t. translation part (m)\n(with SE(3) ...)"
+        info["pose_relation"] = title.split("w.r.t. ", 1)[1].split(" (", 1)[0].split("\n", 1)[0].strip()
     return _record_from_info(info, errors, stamps, None)
 
 
