@@ -126,7 +126,7 @@ def command(gt: Path, est: Path, file_format: str, metric: str, relation: str | 
         positions, x_values = error_positions(evaluation)
         save_evaluation_plot(
             plot_path, traj_ref.positions.numpy(), evaluation.traj_est_aligned.positions.numpy(),
-            result.errors.numpy(), positions, x_values, "t (s)" if traj_ref.timestamps is not None else "index",
+            result.errors.numpy(), positions, x_values, "t (s)" if traj_ref.timestamps is not None else "pose index",
             evaluation.title, result.unit,
         )
     if as_json:

@@ -160,16 +160,19 @@ def evaluate_trajectories(
     how = "origin" if origin else alignment.value
     if metric == "ape":
         result = compute_ape(traj_ref, traj_est, pose_relation, alignment, n_align)
-        title = f"APE w.r.t. {pose_relation.value}"
+        title = f"APE w.r.t. {pose_relation.value}{_unit(result)}"
     elif metric == "rpe":
         result = compute_rpe(traj_ref, traj_est, pose_relation, delta, delta_unit, all_pairs,
                              pairs_from_reference=pairs_from_reference, alignment=alignment, n_align=n_align)
         pairs = "all pairs" if all_pairs else "consecutive pairs"
-        title = f"RPE w.r.t. {pose_relation.value}, delta = {delta:g} {delta_unit.value}, {pairs}"
+        title = f"RPE w.r.t. {pose_relation.value}{_unit(result)}, delta = {delta:g} {delta_unit.value}, {pairs}"
     else:
         raise TrajectoryError(f"unknown metric {metric!r} (ape, rpe)")
-    unit = f" ({result.unit})" if result.unit else ""
-    return TrajectoryEvaluation(result, traj_ref, aligned, f"{title}{unit}, alignment {how}")
+    return TrajectoryEvaluation(result, traj_ref, aligned, f"{title}, alignment {how}")
+
+
+def _unit(result: MetricResult) -> str:
+    return f" ({result.unit})" if result.unit else ""
 
 
 def error_positions(evaluation: TrajectoryEvaluation) -> tuple[np.ndarray, np.ndarray]:
