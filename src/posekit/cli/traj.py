@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from posekit.errors import TrajectoryError
-from posekit.metrics import AlignmentType, align_origin, align_trajectory, read_pose_matrix_file
+from posekit.metrics import AlignmentType, align_origin, align_trajectory, apply_similarity, read_pose_matrix_file
 from posekit.metrics.sync import associate_trajectories
 from posekit.metrics.trajectory_tools import (
     READ_FORMATS,
@@ -90,15 +90,10 @@ def transform(source: Path, target: Path, file_format: str, matrix: str | None, 
             raise TrajectoryError(f"--align-to: no timestamps and {len(ref)} vs {len(traj)} poses")
         if alignment == "origin":
             _, T_ref_est = align_origin(est_matched, ref_matched)
+            moved, scale = traj.transformed(T_ref_est), 1.0
         else:
             _, similarity = align_trajectory(est_matched, ref_matched, AlignmentType(alignment))
-            T_ref_est = similarity.matrix()
-        poses = traj.poses.clone()
-        scale = float(T_ref_est[:3, :3].det() ** (1.0 / 3.0))
-        poses[:, :3, 3] *= scale
-        rigid = T_ref_est.clone()
-        rigid[:3, :3] /= scale
-        moved = traj.with_poses(rigid @ poses)
+            moved, scale = apply_similarity(traj, similarity), similarity.scale
         how = f"{alignment} alignment to {reference}, scale {scale:.6g}"
     out_format = file_format if file_format != "euroc" else "tum"
     click.echo(f"wrote {write_any(target, moved, out_format)} ({how})")
