@@ -22,6 +22,7 @@ from posekit.geometry.camera import PinholeIntrinsics, batch_intrinsics
 from posekit.geometry.checks import check_shape
 from posekit.geometry.lie import se3_exp
 from posekit.geometry.pyramid import downsample_depth, image_pyramid  # noqa: F401 (downsample_depth: public here too)
+from posekit.geometry.rotations import rotation_matrix_angle
 from posekit.geometry.warp import TargetProjection, project_target_to_source, sample_at_pixels
 
 
@@ -61,6 +62,17 @@ class DirectAlignmentResult:
     cost: torch.Tensor
     valid_fraction: torch.Tensor
     iterations: int
+
+    def __repr__(self) -> str:
+        """Per pair: translation norm, rotation angle, cost and valid share; not the matrices."""
+        pose = self.T_src_tgt.detach().double().reshape(-1, 4, 4)
+        t = pose[:, :3, 3].norm(dim=-1).tolist()
+        angle = torch.rad2deg(rotation_matrix_angle(pose[:, :3, :3])).tolist()
+        pairs = "; ".join(
+            f"|t|={ti:.4g}, angle={ai:.4g} deg, cost={float(c):.4g}, valid={float(v):.2f}"
+            for ti, ai, c, v in zip(t, angle, self.cost.reshape(-1), self.valid_fraction.reshape(-1))
+        )
+        return f"DirectAlignmentResult({len(t)} pair{'s' if len(t) != 1 else ''}, {self.iterations} iterations: {pairs})"
 
 
 def _image_gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

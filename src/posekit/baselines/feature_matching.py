@@ -7,7 +7,10 @@
   rotation and the translation direction; the scale is not observable and must be supplied (e.g. from ground
   truth, as the peers do when they report it).
 
-Images are tensors ``(C, H, W)`` in [0, 1] (converted to 8-bit grey) or 8-bit grey numpy arrays.
+Images follow the package convention, ``(B, C, H, W)`` float tensors in [0, 1] with ``B = 1`` (one pair; the
+same tensors :func:`posekit.baselines.direct_alignment.align_photometric` takes), and the result's
+``T_src_tgt`` is then ``(1, 4, 4)`` like its result. A single ``(C, H, W)`` image (result ``(4, 4)``) and 8-bit
+grey ``(H, W)`` numpy arrays are accepted too. Images are converted to 8-bit grey for OpenCV.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import torch
 from posekit.errors import PosekitError, ShapeError
 from posekit.geometry.camera import PinholeIntrinsics
 from posekit.geometry.lie import make_pose
+from posekit.geometry.rotations import rotation_matrix_angle
 
 
 class FeatureType(str, Enum):
@@ -58,7 +62,8 @@ class FeaturePoseResult:
     """Output of the feature baselines.
 
     Attributes:
-        T_src_tgt: ``(4, 4)`` float64 pose (identity when ``success`` is False).
+        T_src_tgt: ``(1, 4, 4)`` float64 pose for batched ``(1, C, H, W)`` images, ``(4, 4)`` for single
+            ``(C, H, W)`` ones (identity when ``success`` is False).
         matches: matches kept by the ratio test.
         inliers: RANSAC inliers.
         success: whether enough inliers supported the pose.
@@ -68,6 +73,24 @@ class FeaturePoseResult:
     matches: int
     inliers: int
     success: bool
+
+    def __repr__(self) -> str:
+        """The pose's translation norm and rotation angle and the match counts, not the matrix."""
+        pose = self.T_src_tgt.reshape(4, 4).double()
+        angle = torch.rad2deg(rotation_matrix_angle(pose[:3, :3]))
+        return (f"FeaturePoseResult(success={self.success}, matches={self.matches}, inliers={self.inliers}, "
+                f"|t|={float(pose[:3, 3].norm()):.4g}, angle={float(angle):.4g} deg)")
+
+
+def _is_batch_of_one(image: torch.Tensor | np.ndarray) -> bool:
+    """Whether ``image`` is a ``(1, C, H, W)`` tensor (the package convention); ``(C, H, W)`` and arrays: no."""
+    return isinstance(image, torch.Tensor) and image.dim() == 4
+
+
+def _batched(result: FeaturePoseResult, batched: bool) -> FeaturePoseResult:
+    if batched:
+        result.T_src_tgt = result.T_src_tgt[None]
+    return result
 
 
 def _cv2():
@@ -79,13 +102,16 @@ def _cv2():
 
 
 def to_grey_uint8(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """``(C, H, W)`` float tensor in [0, 1] or ``(H, W)`` uint8 array -> ``(H, W)`` uint8 grey array."""
+    """``(1, C, H, W)`` or ``(C, H, W)`` float tensor in [0, 1], or ``(H, W)`` uint8 array -> ``(H, W)`` uint8
+    grey array."""
     if isinstance(image, np.ndarray):
         if image.ndim != 2 or image.dtype != np.uint8:
             raise ShapeError(f"image: expected an (H, W) uint8 array, got {image.shape} {image.dtype}")
         return image
+    if image.dim() == 4 and image.shape[0] == 1:
+        image = image[0]
     if image.dim() != 3:
-        raise ShapeError(f"image: expected shape (C, H, W), got {tuple(image.shape)}")
+        raise ShapeError(f"image: expected shape (1, C, H, W) (a batch of one pair) or (C, H, W), got {tuple(image.shape)}")
     grey = image.detach().float().mean(0).clamp(0, 1)
     return (grey * 255.0 + 0.5).to(torch.uint8).cpu().numpy()
 
@@ -137,13 +163,33 @@ def estimate_pose_pnp(
     """Metric ``T_src_tgt`` from feature matches and the target depth, by PnP-RANSAC.
 
     Args:
-        source_image, target_image: ``(C, H, W)`` tensors in [0, 1] or ``(H, W)`` uint8 arrays.
-        target_depth: ``(1, H, W)`` or ``(H, W)`` target z-depth in metres, 0 = unknown.
+        source_image, target_image: ``(1, C, H, W)`` tensors in [0, 1] (or ``(C, H, W)``, or ``(H, W)`` uint8
+            arrays).
+        target_depth: ``(1, 1, H, W)`` target z-depth in metres, 0 = unknown (``(1, H, W)``, ``(H, W)`` too).
         intrinsics: shared intrinsics of both images.
+
+    Returns:
+        :class:`FeaturePoseResult`; ``T_src_tgt`` is ``(1, 4, 4)`` for batched images.
+
+    Example:
+        >>> result = estimate_pose_pnp(source, target, target_depth, k)  # doctest: +SKIP
+        >>> result.T_src_tgt.shape  # doctest: +SKIP
+        torch.Size([1, 4, 4])
     """
+    return _batched(_pnp(source_image, target_image, target_depth, intrinsics, config), _is_batch_of_one(source_image))
+
+
+def _pnp(source_image, target_image, target_depth: torch.Tensor, intrinsics: PinholeIntrinsics,
+         config: FeatureMatchingConfig) -> FeaturePoseResult:
     cv2 = _cv2()
-    depth = target_depth.detach().double().cpu().reshape(target_depth.shape[-2:]).numpy()
-    pixels_src, pixels_tgt = match_features(to_grey_uint8(source_image), to_grey_uint8(target_image), config)
+    grey_src, grey_tgt = to_grey_uint8(source_image), to_grey_uint8(target_image)
+    if target_depth.numel() != grey_tgt.size:
+        raise ShapeError(
+            f"target_depth: expected (1, 1, {grey_tgt.shape[0]}, {grey_tgt.shape[1]}) like the target image, "
+            f"got {tuple(target_depth.shape)}"
+        )
+    depth = target_depth.detach().double().cpu().reshape(grey_tgt.shape).numpy()
+    pixels_src, pixels_tgt = match_features(grey_src, grey_tgt, config)
     h, w = depth.shape
     cols = np.clip(np.round(pixels_tgt[:, 0]).astype(int), 0, w - 1) if len(pixels_tgt) else np.zeros(0, int)
     rows = np.clip(np.round(pixels_tgt[:, 1]).astype(int), 0, h - 1) if len(pixels_tgt) else np.zeros(0, int)
@@ -179,10 +225,20 @@ def estimate_pose_essential(
     """``T_src_tgt`` up to scale from the essential matrix; the translation is scaled to ``translation_norm``.
 
     Args:
-        source_image, target_image: ``(C, H, W)`` tensors in [0, 1] or ``(H, W)`` uint8 arrays.
+        source_image, target_image: ``(1, C, H, W)`` tensors in [0, 1] (or ``(C, H, W)``, or ``(H, W)`` uint8
+            arrays).
         intrinsics: shared intrinsics.
         translation_norm: the length to give the (unit) translation, e.g. the ground truth's.
+
+    Returns:
+        :class:`FeaturePoseResult`; ``T_src_tgt`` is ``(1, 4, 4)`` for batched images.
     """
+    result = _essential(source_image, target_image, intrinsics, translation_norm, config)
+    return _batched(result, _is_batch_of_one(source_image))
+
+
+def _essential(source_image, target_image, intrinsics: PinholeIntrinsics, translation_norm: float,
+               config: FeatureMatchingConfig) -> FeaturePoseResult:
     cv2 = _cv2()
     pixels_src, pixels_tgt = match_features(to_grey_uint8(source_image), to_grey_uint8(target_image), config)
     if len(pixels_src) < max(config.min_inliers, 5):

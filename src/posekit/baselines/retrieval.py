@@ -29,6 +29,11 @@ class RetrievalIndex:
     T_world_cam: torch.Tensor
     names: list[str]
 
+    def __repr__(self) -> str:
+        """Size of the database, not its tensors."""
+        first = f", first {self.names[0]!r}" if self.names else ""
+        return f"RetrievalIndex({self.features.shape[0]} images, {self.features.shape[1]}-d features{first})"
+
     @classmethod
     def build(cls, features: torch.Tensor, T_world_cam: torch.Tensor, names: list[str]) -> RetrievalIndex:
         """Index ``(N, C)`` raw features (normalised here) with their ``(N, 4, 4)`` poses."""

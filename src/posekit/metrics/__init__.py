@@ -8,11 +8,14 @@
 - :mod:`~posekit.metrics.ape_rpe`: APE and RPE with evo's definitions.
 - :mod:`~posekit.metrics.kitti_odometry`: the KITTI devkit metric and kitti-odom-eval's ATE / RPE.
 - :mod:`~posekit.metrics.pose_errors`: per-frame absolute pose errors, recall, relative pose errors.
+- :mod:`~posekit.metrics.results`: saved evaluation results (JSON, npz; evo's zip files read).
+- :mod:`~posekit.metrics.trajectory_eval`: a file pair read, synchronised, aligned and evaluated.
 """
 
 from posekit.metrics.alignment import (
     AlignmentType,
     Similarity,
+    align_origin,
     align_trajectory,
     apply_similarity,
     umeyama_alignment,
@@ -48,7 +51,14 @@ from posekit.metrics.pose_errors import (
     relative_pose_errors,
 )
 from posekit.metrics.statistics import StatisticsType, compute_statistic, compute_statistics, median
-from posekit.metrics.sync import associate_trajectories, matching_time_indices
+from posekit.metrics.results import EvaluationRecord, load_record, save_record
+from posekit.metrics.sync import (
+    associate_by_interpolation,
+    associate_trajectories,
+    crop_to_time_range,
+    interpolate_poses,
+    matching_time_indices,
+)
 from posekit.metrics.trajectory import Trajectory
 from posekit.metrics.trajectory_files import (
     kitti_frame_indices,

@@ -147,3 +147,16 @@ def align_trajectory(
         identity = Similarity.identity()
         similarity = Similarity(identity.rotation, identity.translation, similarity.scale)
     return apply_similarity(traj_est, similarity), similarity
+
+
+def align_origin(traj_est: Trajectory, traj_ref: Trajectory) -> tuple[Trajectory, torch.Tensor]:
+    """Move the estimate rigidly so that its first pose equals the reference's first pose (evo's
+    ``--align_origin``): ``T_ref_est = T_world_ref0 @ inv(T_world_est0)`` left-multiplies every pose.
+
+    Returns:
+        The moved estimate and the ``(4, 4)`` transform applied.
+    """
+    if len(traj_est) == 0 or len(traj_ref) == 0:
+        raise TrajectoryError("align_origin: a trajectory is empty")
+    T_ref_est = traj_ref.poses[0] @ torch.linalg.inv(traj_est.poses[0])
+    return traj_est.transformed(T_ref_est), T_ref_est

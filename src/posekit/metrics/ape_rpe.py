@@ -7,7 +7,10 @@
   ``delta`` frames apart (consecutive: ``0, d, 2d, ...``; all pairs: ``(i, i + d)``), or ``delta`` metres of
   path apart (consecutive: starting at pose 0, a pose is kept each time the path since the last kept pose
   reaches ``delta``, as evo 1.38.1 does; all pairs: for each ``i`` the ``j > i`` whose path length from
-  ``i`` is closest to ``delta``, kept if within ``rel_tol * delta``). evo's 2018 releases started at the
+  ``i`` is closest to ``delta``, kept if within ``rel_tol * delta``), or ``delta`` degrees / radians of
+  rotation accumulated along the path (the angles of the relative rotations of consecutive poses, summed;
+  pairs chosen as for metres). evo's angle pairs use the difference of the absolute orientation angles
+  ``|angle(R_i) - angle(R_j)|`` instead, which depends on the world frame; the numbers then differ. evo's 2018 releases started at the
   first pose reaching ``delta`` instead of pose 0, which is why their stored KITTI 00 RPE results differ.
 
 The trajectories must already be associated (same length, pose ``i`` of one matching pose ``i`` of the
@@ -37,13 +40,16 @@ class PoseRelation(Enum):
     rotation_part = "rotation part"  # ||R_E - I||_F (unitless)
     full_transformation = "full transformation"  # ||E - I||_F (unitless)
     point_distance = "point distance"  # | ||q_i - q_j|| - ||p_i - p_j|| | for RPE; ||p_i - q_i|| for APE
+    point_distance_error_ratio = "point distance error ratio"  # RPE only: 100 | d_ref - d_est | / d_ref (%)
 
 
 class Unit(Enum):
     """Unit of the RPE ``delta`` between the poses of a pair."""
 
     frames = "frames"
-    meters = "m"
+    meters = "m"  # path length
+    degrees = "deg"  # rotation angle accumulated along the path
+    radians = "rad"
 
 
 _ERROR_UNITS = {
@@ -53,6 +59,7 @@ _ERROR_UNITS = {
     PoseRelation.rotation_angle_rad: "rad",
     PoseRelation.rotation_part: "",
     PoseRelation.full_transformation: "",
+    PoseRelation.point_distance_error_ratio: "%",
 }
 
 
@@ -80,6 +87,13 @@ class MetricResult:
     unit: str
     alignment: Similarity
     pairs: torch.Tensor | None = None
+
+    def __repr__(self) -> str:
+        """The statistics, not every error value (thousands of them on a real trajectory)."""
+        kind = "APE" if self.pairs is None else "RPE"
+        unit = f" ({self.unit})" if self.unit else ""
+        stats = ", ".join(f"{name}={value:.6g}" for name, value in self.statistics.items())
+        return f"MetricResult({kind} {self.pose_relation.value}{unit}, {self.errors.numel()} values: {stats})"
 
 
 def _check_same_length(traj_ref: Trajectory, traj_est: Trajectory) -> None:
@@ -118,6 +132,8 @@ def errors_of_error_poses(error_poses: torch.Tensor, pose_relation: PoseRelation
 def ape_errors(traj_ref: Trajectory, traj_est: Trajectory, pose_relation: PoseRelation) -> torch.Tensor:
     """Per-pose absolute pose errors ``(N,)`` of associated (and, if wanted, aligned) trajectories."""
     _check_same_length(traj_ref, traj_est)
+    if pose_relation is PoseRelation.point_distance_error_ratio:
+        raise TrajectoryError("the point distance error ratio is a relative error: use it with the RPE")
     if pose_relation in (PoseRelation.translation_part, PoseRelation.point_distance):
         return torch.linalg.vector_norm(traj_est.positions - traj_ref.positions, dim=-1)
     return errors_of_error_poses(relative_pose(traj_est.poses, traj_ref.poses), pose_relation)
@@ -167,8 +183,15 @@ def _pairs_by_index(n: int, delta: int, all_pairs: bool) -> torch.Tensor:
     return torch.stack((ids[:-1], ids[1:]), dim=-1)
 
 
-def _pairs_by_path(positions: torch.Tensor, delta: float, tol: float, all_pairs: bool) -> torch.Tensor:
-    steps = _path_steps(positions)
+def _rotation_steps(rotations: torch.Tensor, degrees: bool) -> torch.Tensor:
+    """``(N-1,)`` angles of the rotations between consecutive poses (deg or rad)."""
+    angles = rotation_angle(rotations[:-1].transpose(-1, -2) @ rotations[1:])
+    return torch.rad2deg(angles) if degrees else angles
+
+
+def _pairs_by_steps(steps: torch.Tensor, delta: float, tol: float, all_pairs: bool) -> torch.Tensor:
+    """Pairs whose accumulated ``steps`` (path length or rotation angle) reach ``delta`` (see the module
+    docstring)."""
     if all_pairs:
         distances = torch.cat((steps.new_zeros(1), torch.cumsum(steps, dim=0)))
         n = distances.numel()
@@ -205,8 +228,8 @@ def rpe_pairs(
     Args:
         traj: the trajectory whose poses define the spacing (evo: the estimate).
         delta: spacing, in ``delta_unit``; an integer for frames.
-        delta_unit: :class:`Unit`.
-        rel_tol: relative tolerance on ``delta`` for metre pairs with ``all_pairs``.
+        delta_unit: :class:`Unit`: frames, metres of path, or degrees / radians of accumulated rotation.
+        rel_tol: relative tolerance on ``delta`` for metre and angle pairs with ``all_pairs``.
         all_pairs: every pair at the spacing instead of consecutive, non-overlapping ones.
 
     Raises:
@@ -219,7 +242,10 @@ def rpe_pairs(
             raise TrajectoryError(f"RPE delta must be an integer number of frames, got {delta}")
         pairs = _pairs_by_index(len(traj), int(delta), all_pairs)
     elif delta_unit is Unit.meters:
-        pairs = _pairs_by_path(traj.positions, float(delta), float(delta) * rel_tol, all_pairs)
+        pairs = _pairs_by_steps(_path_steps(traj.positions), float(delta), float(delta) * rel_tol, all_pairs)
+    elif delta_unit in (Unit.degrees, Unit.radians):
+        steps = _rotation_steps(traj.rotations, degrees=delta_unit is Unit.degrees)
+        pairs = _pairs_by_steps(steps, float(delta), float(delta) * rel_tol, all_pairs)
     else:
         raise ValueError(f"unsupported delta unit {delta_unit!r}")
     if pairs.shape[0] == 0:
@@ -236,10 +262,12 @@ def rpe_errors(
     """Relative pose errors ``(K,)`` of associated trajectories for ``(K, 2)`` index pairs ``(i, j)``."""
     _check_same_length(traj_ref, traj_est)
     i, j = pairs[:, 0], pairs[:, 1]
-    if pose_relation is PoseRelation.point_distance:
+    if pose_relation in (PoseRelation.point_distance, PoseRelation.point_distance_error_ratio):
         ref_distance = torch.linalg.vector_norm(traj_ref.positions[i] - traj_ref.positions[j], dim=-1)
         est_distance = torch.linalg.vector_norm(traj_est.positions[i] - traj_est.positions[j], dim=-1)
-        return (ref_distance - est_distance).abs()
+        if pose_relation is PoseRelation.point_distance:
+            return (ref_distance - est_distance).abs()
+        return 100.0 * (ref_distance - est_distance).abs() / ref_distance  # inf/nan where ref_distance = 0
     T_refi_refj = relative_pose(traj_ref.poses[i], traj_ref.poses[j])
     T_esti_estj = relative_pose(traj_est.poses[i], traj_est.poses[j])
     return errors_of_error_poses(relative_pose(T_refi_refj, T_esti_estj), pose_relation)
@@ -269,6 +297,11 @@ def compute_rpe(
     _check_same_length(traj_ref, traj_est)
     aligned, similarity = align_trajectory(traj_est, traj_ref, alignment, n_align)
     pairs = rpe_pairs(traj_ref if pairs_from_reference else aligned, delta, delta_unit, rel_tol, all_pairs)
+    if pose_relation is PoseRelation.point_distance_error_ratio:
+        i, j = pairs[:, 0], pairs[:, 1]
+        pairs = pairs[torch.linalg.vector_norm(traj_ref.positions[i] - traj_ref.positions[j], dim=-1) > 0]
+        if pairs.shape[0] == 0:
+            raise TrajectoryError("RPE point distance error ratio: every pair has zero reference distance")
     errors = rpe_errors(traj_ref, aligned, pairs, pose_relation)
     return MetricResult(
         errors, compute_statistics(errors), pose_relation, error_unit(pose_relation), similarity, pairs

@@ -1,5 +1,6 @@
 """Timestamp association of two trajectories (nearest timestamp within ``max_diff``), as evo's
-``sync.associate_trajectories`` does.
+``sync.associate_trajectories`` does; or by interpolation (:func:`associate_by_interpolation`: the reference
+pose at each estimate stamp, translation linear and rotation slerp); cropping to a time range.
 
 The trajectory with fewer poses is matched into the longer one, so none of its poses is lost to a
 duplicate; each of its stamps takes the nearest stamp of the other one (ties go to the earlier one) if it
@@ -11,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from posekit.errors import TrajectoryError
+from posekit.geometry import axis_angle_to_matrix, make_pose, matrix_to_axis_angle
 from posekit.metrics.trajectory import Trajectory
 
 DEFAULT_MAX_DIFF = 0.01  # seconds, evo's default
@@ -103,3 +105,70 @@ def associate_trajectories(
         )
     short, long = short.subset(index_short), long.subset(index_long)
     return (short, long) if second_longer else (long, short)
+
+
+def _stamps_of(traj: Trajectory, what: str) -> torch.Tensor:
+    if traj.timestamps is None:
+        raise TrajectoryError(f"{what}: the trajectory has no timestamps")
+    return traj.timestamps
+
+
+def crop_to_time_range(traj: Trajectory, t_start: float | None = None, t_end: float | None = None) -> Trajectory:
+    """The poses with ``t_start <= t <= t_end`` (seconds, as in the file; ``None``: unbounded)."""
+    stamps = _stamps_of(traj, "crop_to_time_range")
+    keep = torch.ones_like(stamps, dtype=torch.bool)
+    if t_start is not None:
+        keep &= stamps >= t_start
+    if t_end is not None:
+        keep &= stamps <= t_end
+    if not bool(keep.any()):
+        raise TrajectoryError(f"no poses between t_start = {t_start} s and t_end = {t_end} s")
+    return traj.subset(keep.nonzero().reshape(-1))
+
+
+def interpolate_poses(traj: Trajectory, stamps: torch.Tensor) -> torch.Tensor:
+    """Poses of ``traj`` at ``stamps`` ``(K,)`` inside its time range: the position linearly, the rotation by
+    slerp (``R_a exp(w log(R_a^T R_b))``) between the two poses around each stamp.
+
+    Args:
+        traj: trajectory with increasing timestamps.
+        stamps: ``(K,)`` seconds within ``[traj.timestamps[0], traj.timestamps[-1]]``.
+
+    Returns:
+        ``(K, 4, 4)`` float64 ``T_world_cam``.
+    """
+    times = _stamps_of(traj, "interpolate_poses")
+    if len(traj) < 2 or not bool((times[1:] > times[:-1]).all()):
+        raise TrajectoryError("interpolation needs at least 2 poses with strictly increasing timestamps")
+    stamps = stamps.to(torch.float64).reshape(-1)
+    if bool(((stamps < times[0]) | (stamps > times[-1])).any()):
+        raise TrajectoryError("interpolate_poses: a stamp lies outside the trajectory's time range")
+    upper = torch.searchsorted(times, stamps, right=True).clamp(1, len(traj) - 1)
+    lower = upper - 1
+    weight = ((stamps - times[lower]) / (times[upper] - times[lower]))[:, None]
+    positions = (1 - weight) * traj.positions[lower] + weight * traj.positions[upper]
+    R_a, R_b = traj.rotations[lower], traj.rotations[upper]
+    omega = matrix_to_axis_angle(R_a.transpose(-1, -2) @ R_b)
+    return make_pose(R_a @ axis_angle_to_matrix(weight * omega), positions)
+
+
+def associate_by_interpolation(
+    traj_ref: Trajectory, traj_est: Trajectory, offset_est: float = 0.0
+) -> tuple[Trajectory, Trajectory]:
+    """The reference interpolated at the estimate's stamps (``+ offset_est``) that lie inside the reference's
+    time range, and the estimate reduced to those stamps. Unlike nearest-stamp association, no ``max_diff``
+    is needed and no pose is paired with one taken at another time.
+
+    Returns:
+        ``(traj_ref_at_est, traj_est)``, same length; the reference keeps the estimate's (shifted) stamps.
+    """
+    ref_times = _stamps_of(traj_ref, "associate_by_interpolation")
+    est_times = _stamps_of(traj_est, "associate_by_interpolation") + offset_est
+    inside = ((est_times >= ref_times[0]) & (est_times <= ref_times[-1])).nonzero().reshape(-1)
+    if inside.numel() == 0:
+        raise TrajectoryError(
+            f"no estimate timestamp (offset {offset_est} s) lies within the reference's time range "
+            f"[{float(ref_times[0])}, {float(ref_times[-1])}] s"
+        )
+    stamps = est_times[inside]
+    return Trajectory(interpolate_poses(traj_ref, stamps), stamps), traj_est.subset(inside)
