@@ -1,7 +1,7 @@
 """``posekit eval-traj GT EST``: APE or RPE of an estimated trajectory, as evo's ``evo_ape`` / ``evo_rpe``.
 
 Formats: ``tum`` (both files TUM, associated by timestamp), ``kitti`` (both KITTI pose files, pose ``i``
-against pose ``i``), ``euroc`` (GT an EuRoC ground-truth CSV, the estimate TUM, as evo). Prints the
+against pose ``i``, or by the frame index column of 13-number files), ``euroc`` (GT an EuRoC ground-truth CSV, the estimate TUM, as evo). Prints the
 statistics table, or with ``--json`` one JSON object with the keys rmse, mean, median, std, min, max, sse.
 """
 
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from posekit.errors import TrajectoryError
 from posekit.metrics import (
     AlignmentType,
     MetricResult,
@@ -28,6 +27,7 @@ from posekit.metrics import (
     read_tum,
 )
 from posekit.metrics.sync import DEFAULT_MAX_DIFF
+from posekit.metrics.trajectory_files import associate_kitti
 
 
 class TrajectoryFormat(Enum):
@@ -46,12 +46,7 @@ def load_trajectories(
 ) -> tuple[Trajectory, Trajectory]:
     """Read GT and estimate in ``file_format`` and associate them (by timestamp where the format has them)."""
     if file_format is TrajectoryFormat.kitti:
-        traj_gt, traj_est = read_kitti(gt), read_kitti(est)
-        if len(traj_gt) != len(traj_est):
-            raise TrajectoryError(
-                f"KITTI files must have one pose per frame each: {gt} has {len(traj_gt)}, {est} has {len(traj_est)}"
-            )
-        return traj_gt, traj_est
+        return associate_kitti(read_kitti(gt), read_kitti(est), str(gt), str(est))
     traj_gt = read_euroc_csv(gt) if file_format is TrajectoryFormat.euroc else read_tum(gt)
     return associate_trajectories(traj_gt, read_tum(est), max_diff=max_diff)
 
