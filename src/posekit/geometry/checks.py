@@ -99,14 +99,18 @@ def check_rigid(name: str, matrix: torch.Tensor, atol: float = RIGID_ATOL) -> No
         rigid = m.shape[-1] == 4
         rotation = m[..., :3, :3]
         eye = torch.eye(3, dtype=m.dtype, device=m.device)
-        ortho_err = (rotation.transpose(-1, -2) @ rotation - eye).abs().amax(dim=(-1, -2))
+        # NaN and inf make the errors NaN or inf, so the comparisons below catch them too.
+        gram = rotation.transpose(-1, -2) @ rotation
+        error = (gram - eye).abs().amax(dim=(-1, -2))
         det = (torch.linalg.cross(rotation[..., 0, :], rotation[..., 1, :]) * rotation[..., 2, :]).sum(-1)
-        bad = ~torch.isfinite(m).flatten(-2).all(-1) | ~(ortho_err <= atol) | ~((det - 1.0).abs() <= atol)
+        error = torch.maximum(error, (det - 1.0).abs())
         if rigid:
             last = m.new_tensor([0.0, 0.0, 0.0, 1.0])
-            bad = bad | ~((m[..., 3, :] - last).abs().amax(-1) <= atol)
+            error = torch.maximum(error, (m[..., 3, :] - last).abs().amax(-1) + m[..., :3, 3].sum(-1) * 0.0)
+        bad = ~(error <= atol)
         if not bool(bad.any()):
             return
+        ortho_err = (gram - eye).abs().amax(dim=(-1, -2))
         index = tuple(int(i) for i in bad.nonzero()[0])
         where = f" at index {index}" if index else ""
         if not bool(torch.isfinite(m[index]).all()):
