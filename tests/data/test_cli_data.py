@@ -23,8 +23,8 @@ def test_info_json_on_real_excerpt(sevenscenes_dir):
     result = _run("info", "frames", str(sevenscenes_dir), "--json")
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
-    assert info["frames"] == 534 and info["records"] == {"frames": 534}
-    assert info["splits"] == {"train": 427, "val": 107} and info["split_source"] == "generated-by-time"
+    assert info["frames"] == 1000 and info["records"] == {"frames": 1000}
+    assert info["splits"] == {"train": 800, "val": 200} and info["split_source"] == "generated-by-time"
     assert info["has_depth"] is True and info["has_timestamps"] is False
     assert info["intrinsics"]["cam0"]["fx"] == 585.0
 
