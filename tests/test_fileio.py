@@ -37,3 +37,19 @@ def test_read_modes_are_refused(tmp_path):
     with pytest.raises(ValueError, match="write mode"):
         with atomic_open(tmp_path / "x", "r"):
             pass
+
+
+def test_stale_temporaries_of_dead_processes_are_removed_on_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "last.ckpt"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".last.ckpt.{int(dead.stdout)}.abc123_x.tmp"
+    stale.write_bytes(b"half")
+    alive = tmp_path / f".last.ckpt.{os.getppid()}.zz.tmp"  # a running process (our parent): kept
+    alive.write_bytes(b"in flight")
+    other = tmp_path / f".other.ckpt.{int(dead.stdout)}.abc.tmp"  # another file's temporary: kept
+    other.write_bytes(b"x")
+    atomic_write_bytes(path, b"whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, alive.name, other.name])

@@ -85,6 +85,13 @@ def cambridge_line(name: str, T_world_cam: torch.Tensor) -> str:
     return f"{name} " + " ".join(f"{v:.9f}" for v in [*centre.tolist(), *q_cam_world.tolist()]) + "\n"
 
 
+# A small Cambridge training split (image name -> T_world_cam) for tests that need any valid scene.
+TRAIN_CAMBRIDGE = {
+    "seq1/frame00001.png": pose(yaw=0.1, t=(1.0, 2.0, 3.0)),
+    "seq1/frame00002.png": pose(yaw=0.2, t=(1.5, 2.0, 3.0)),
+}
+
+
 def write_cambridge(root: Path, train: dict[str, torch.Tensor], test: dict[str, torch.Tensor], focal: float = 1670.0) -> None:
     """dataset_train.txt / dataset_test.txt (3 header lines), seqN/frameNNNNN.png, reconstruction.nvm."""
     for split, entries in (("train", train), ("test", test)):

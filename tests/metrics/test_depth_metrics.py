@@ -82,3 +82,36 @@ def test_images_without_ground_truth_are_skipped_and_all_empty_raises():
 def test_shape_mismatch_is_reported():
     with pytest.raises(ShapeError, match="prediction"):
         compute_depth_metrics(torch.ones(1, 1, 2, 3), torch.ones(1, 1, 2, 2))
+
+
+# ----------------------------------------------------------------------------- Monodepth2's formulas (issue 10)
+
+
+def test_monodepth2_worked_example_uses_numpy_median():
+    """gt [1, 2, 3, 4], pred [1, 1, 3, 5]: np.median gives 2.5 / 2.0 = 1.25 (torch.median's lower middle
+    values would give 2 / 1 = 2.0 and AbsRel 0.875)."""
+    gt, pred = _image([1.0, 2.0, 3.0, 4.0]), _image([1.0, 1.0, 3.0, 5.0])
+    m = compute_depth_metrics(pred, gt, median_scaling=True)
+    assert m.scale_ratio_median == pytest.approx(1.25)
+    assert m.abs_rel == pytest.approx((0.25 / 1 + 0.75 / 2 + 0.75 / 3 + 2.25 / 4) / 4)  # 0.359375
+    assert m.abs_rel == pytest.approx(0.359375)
+    assert m.rmse == pytest.approx(math.sqrt((0.25**2 + 0.75**2 + 0.75**2 + 2.25**2) / 4))
+
+
+def test_valid_mask_is_strict_like_monodepth2():
+    """Monodepth2 keeps min_depth < g < max_depth: pixels exactly at either bound do not count."""
+    gt, pred = _image([1e-3, 1.0, 80.0]), _image([5.0, 1.5, 5.0])
+    m = compute_depth_metrics(pred, gt, min_depth=1e-3, max_depth=80.0)
+    assert m.abs_rel == pytest.approx(0.5)  # only the middle pixel
+    _, has_pixels, _ = per_image_depth_errors(_image([1e-3, 80.0]), _image([1e-3, 80.0]), min_depth=1e-3, max_depth=80.0)
+    assert not bool(has_pixels.any())
+
+
+def test_scale_ratio_std_is_the_std_of_ratios_over_their_median():
+    """Ratios 1, 2, 3 (three images): median 2, std(ratios / 2) = std(0.5, 1, 1.5) = sqrt(1/6)."""
+    gt = torch.ones(3, 1, 1, 2, dtype=torch.float64)
+    pred = torch.tensor([1.0, 0.5, 1.0 / 3.0], dtype=torch.float64).reshape(3, 1, 1, 1).expand(3, 1, 1, 2)
+    m = compute_depth_metrics(pred, gt, median_scaling=True)
+    assert m.scale_ratio_median == pytest.approx(2.0)
+    assert m.scale_ratio_std == pytest.approx(math.sqrt(1.0 / 6.0))
+    assert m.abs_rel == pytest.approx(0.0, abs=1e-12)

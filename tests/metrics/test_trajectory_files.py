@@ -208,12 +208,12 @@ def test_sevenscenes_folder_matches_the_visloc_ground_truth(sevenscenes_dir, tra
     (+0.0255, -0.0001, -0.0022) m (SOURCE.md). The offset's rotation is a constant 0.67 deg, not the 0 deg
     SOURCE.md states (checked independently with numpy/scipy on the raw files)."""
     traj = read_frame_pose_folder(sevenscenes_dir / "frames")
-    assert len(traj) == 534
+    assert len(traj) == 1000  # the whole of seq-01 (SOURCE.md)
     assert traj.names[:2] == ["frame-000000", "frame-000001"] and traj.names[-1] == "frame-000999"
     visloc = read_visloc_poses(trajectories_dir / "visloc_7scenes_redkitchen" / "pgt_dslam" / "redkitchen_train.txt")
     row_of = {name: row for row, name in enumerate(visloc.names)}
     offsets = []
-    for k in (0, 100, 250, 501, 750, 999):  # frames 300.. are every 3rd frame here
+    for k in (0, 100, 250, 501, 750, 999):
         T_world_cam = traj.poses[traj.names.index(f"frame-{k:06d}")]
         T_world_rgb = visloc.poses[row_of[f"seq-01/frame-{k:06d}.color.png"]]
         offsets.append(torch.linalg.inv(T_world_cam) @ T_world_rgb)

@@ -25,7 +25,6 @@ one by record.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -38,6 +37,7 @@ from posekit.data.problems import ProblemLog
 from posekit.data.records import FrameRecord, Split
 from posekit.data.verify import first_image_size
 from posekit.errors import DatasetError, PosekitError
+from posekit.fileio import BLANKS, is_number, parse_number, split_fields
 from posekit.geometry import PinholeIntrinsics, euler_to_matrix, make_pose
 from posekit.geometry.rotations import check_rotation_matrix
 
@@ -132,20 +132,16 @@ def _parse_road_line(tokens: list[str]) -> tuple[str, torch.Tensor]:
 def _numbers(tokens: list[str], count: int) -> list[float]:
     if len(tokens) != count:
         raise ValueError(f"expected {count} numbers, got {len(tokens)}")
-    try:
-        values = [float(t) for t in tokens]
-    except ValueError:
-        raise ValueError(f"not all numbers: {','.join(tokens)!r}") from None
-    if not all(math.isfinite(v) for v in values):
-        raise ValueError("non-finite value")
-    return values
+    if not all(is_number(t) for t in tokens):
+        raise ValueError(f"not all finite numbers: {','.join(tokens)!r}")
+    return [parse_number(t, "", None) for t in tokens]
 
 
 def _read_pose_file(path: Path, parse, problems: ProblemLog) -> dict[str, tuple[torch.Tensor, int]]:
     """Image name -> (T_world_cam, line number)."""
     poses: dict[str, tuple[torch.Tensor, int]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        tokens = line.split()
+    for number, line in enumerate(problems.read_lines(path), start=1):
+        tokens = split_fields(line)
         if not tokens:
             continue
         try:
@@ -247,8 +243,8 @@ def _read_splits(root: Path, problems: ProblemLog) -> dict[str, Split]:
         path = root / SPLIT_FOLDER / name
         if not path.is_file():
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            text = line.strip()
+        for number, line in enumerate(problems.read_lines(path), start=1):
+            text = line.strip(BLANKS)
             if not text:
                 continue
             parts = text.split("/")

@@ -10,6 +10,11 @@
       height: 480
       depth_scale: 0.0002   # optional: metres per depth file unit
 
+  Numbers may also be written as strings in C ``strtod``'s grammar (``fx: 5.85e2``, which YAML 1.1 reads as
+  text). posekit's camera is a pinhole without distortion: distortion keys (``k1``, ``k2``, ``k3``, ``k4``,
+  ``p1``, ``p2``, ``distortion``, ...) are accepted only when they are all zero, and any other key is refused
+  (a misspelt ``depth_scale`` would otherwise be ignored silently). Undistort the images first.
+
 - ``camera-intrinsics.txt`` (7-Scenes exports, SUN3D, 3DMatch): a 3x3 camera matrix K, one row per line.
 """
 
@@ -22,11 +27,18 @@ from pathlib import Path
 import yaml
 
 from posekit.errors import FileFormatError, PosekitError
+from posekit.fileio import data_lines, is_number, parse_number, read_text, split_fields
 from posekit.geometry import PinholeIntrinsics
 
 INTRINSICS_YAML = "intrinsics.yaml"
 CAMERA_INTRINSICS_TXT = "camera-intrinsics.txt"
 _REQUIRED_KEYS = ("fx", "fy", "cx", "cy", "width", "height")
+_OPTIONAL_KEYS = ("depth_scale",)
+# Distortion coefficients under the names OpenCV, ROS and Kalibr files use: accepted only when all zero.
+DISTORTION_KEYS = (
+    "k1", "k2", "k3", "k4", "k5", "k6", "p1", "p2", "s1", "s2", "s3", "s4",
+    "distortion", "distortion_coefficients", "distortion_coeffs", "dist_coeffs", "D",
+)
 
 
 @dataclass(frozen=True)
@@ -45,9 +57,7 @@ def read_intrinsics_yaml(path: str | Path) -> CameraCalibration:
     """
     path = Path(path)
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileFormatError(path, "file not found") from None
+        content = yaml.safe_load(read_text(path))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise FileFormatError(path, f"invalid YAML: {error}", None if mark is None else mark.line + 1) from None
@@ -56,6 +66,7 @@ def read_intrinsics_yaml(path: str | Path) -> CameraCalibration:
     missing = [key for key in _REQUIRED_KEYS if key not in content]
     if missing:
         raise FileFormatError(path, f"missing key(s): {', '.join(missing)} (need {', '.join(_REQUIRED_KEYS)})")
+    _check_extra_keys(path, content)
     values = {key: _number(path, key, content[key]) for key in _REQUIRED_KEYS}
     for key in ("width", "height"):
         if values[key] != int(values[key]):
@@ -74,7 +85,26 @@ def read_intrinsics_yaml(path: str | Path) -> CameraCalibration:
     return CameraCalibration(intrinsics, depth_scale)
 
 
+def _check_extra_keys(path: Path, content: dict) -> None:
+    """Refuse keys other than the known ones, and distortion coefficients that are not all zero."""
+    for key, value in content.items():
+        if key in _REQUIRED_KEYS or key in _OPTIONAL_KEYS:
+            continue
+        if key not in DISTORTION_KEYS:
+            known = ", ".join(_REQUIRED_KEYS + _OPTIONAL_KEYS)
+            raise FileFormatError(path, f"unknown key {key!r} (known: {known}; distortion keys must be zero)")
+        values = value if isinstance(value, list) else [value]
+        if any(_number(path, str(key), v) != 0.0 for v in values):
+            raise FileFormatError(
+                path,
+                f"{key}: {value!r}: posekit's pinhole camera has no distortion; undistort the images and "
+                "write zero (or no) distortion coefficients",
+            )
+
+
 def _number(path: Path, key: str, value) -> float:
+    if isinstance(value, str) and is_number(value.strip(" \t")):
+        return parse_number(value.strip(" \t"), path, None, key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise FileFormatError(path, f"{key} must be a finite number, got {value!r}")
     return float(value)
@@ -87,21 +117,12 @@ def read_camera_matrix_txt(path: str | Path) -> list[list[float]]:
         FileFormatError: missing file, not 3 rows of 3 numbers, or not of the form [[fx,0,cx],[0,fy,cy],[0,0,1]].
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileFormatError(path, "file not found") from None
     rows: list[list[float]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = [float(v) for v in line.split()]
-        except ValueError:
-            raise FileFormatError(path, f"expected 3 numbers, got {line.strip()!r}", number) from None
-        if len(row) != 3:
-            raise FileFormatError(path, f"expected 3 numbers, got {len(row)}", number)
-        rows.append(row)
+    for number, line in data_lines(path, comment=None):
+        tokens = split_fields(line)
+        if len(tokens) != 3:
+            raise FileFormatError(path, f"expected 3 numbers, got {len(tokens)}", number)
+        rows.append([parse_number(token, path, number, "camera matrix") for token in tokens])
     if len(rows) != 3:
         raise FileFormatError(path, f"expected a 3x3 matrix (3 rows), got {len(rows)} rows")
     if abs(rows[0][1]) > 1e-9 or rows[1][0] != 0 or rows[2] != [0.0, 0.0, 1.0]:
@@ -111,6 +132,25 @@ def read_camera_matrix_txt(path: str | Path) -> list[list[float]]:
     return rows
 
 
-def intrinsics_from_matrix_rows(rows: list[list[float]], width: int, height: int) -> PinholeIntrinsics:
-    """:class:`PinholeIntrinsics` of a 3x3 matrix given as rows, for images of ``width x height``."""
-    return PinholeIntrinsics(rows[0][0], rows[1][1], rows[0][2], rows[1][2], int(width), int(height))
+def intrinsics_from_matrix_rows(
+    rows: list[list[float]], width: int, height: int, path: str | Path | None = None
+) -> PinholeIntrinsics:
+    """:class:`PinholeIntrinsics` of a 3x3 matrix given as rows, for images of ``width x height``.
+
+    Raises:
+        FileFormatError: naming ``path`` (when given), if the values make no valid camera.
+    """
+    return intrinsics_for_file(path, rows[0][0], rows[1][1], rows[0][2], rows[1][2], width, height)
+
+
+def intrinsics_for_file(
+    path: str | Path | None, fx: float, fy: float, cx: float, cy: float, width: int, height: int
+) -> PinholeIntrinsics:
+    """:class:`PinholeIntrinsics` read from ``path``; an invalid value raises a :class:`FileFormatError`
+    naming the file (a plain :class:`~posekit.errors.ShapeError` when ``path`` is ``None``)."""
+    try:
+        return PinholeIntrinsics(fx, fy, cx, cy, int(width), int(height))
+    except PosekitError as error:
+        if path is None:
+            raise
+        raise FileFormatError(path, str(error)) from None

@@ -16,6 +16,10 @@ comes from ``reconstruction.nvm`` (matched by path without extension: the NVM li
 ``.png``), scaled from the 1920-pixel-wide images the model was built on to the stored width, with the
 principal point at the image centre. An image missing from the reconstruction gets the median focal length
 (and a note). Records are the ``seqN`` folders; the two text files are the official train / test split.
+
+A text file whose 3 header lines are missing (it starts with pose lines) is read from its first line, with
+a note; focal lengths that are not positive finite numbers are problems naming ``reconstruction.nvm`` and
+the line.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from pathlib import Path
 
 import torch
 
-from posekit.data.calibration import INTRINSICS_YAML, read_intrinsics_yaml
+from posekit.data.calibration import INTRINSICS_YAML, intrinsics_for_file, read_intrinsics_yaml
 from posekit.data.problems import ProblemLog
 from posekit.data.records import SINGLE_CAMERA, FrameRecord, Split
 from posekit.data.verify import first_image_size
-from posekit.errors import DatasetError, PosekitError
+from posekit.errors import DatasetError, FileFormatError, PosekitError
+from posekit.fileio import is_number, parse_number, split_fields
 from posekit.geometry import PinholeIntrinsics, make_pose, quaternion_to_matrix
 
 SPLIT_FILES = {"dataset_train.txt": Split.TRAIN, "dataset_test.txt": Split.TEST}
@@ -82,23 +87,36 @@ def cambridge_pose(position: list[float], quaternion_wxyz: list[float]) -> torch
     return make_pose(R_cam_world.T, torch.tensor(position, dtype=torch.float64))
 
 
+def _is_pose_line(line: str) -> bool:
+    tokens = split_fields(line)
+    return len(tokens) == 8 and all(is_number(token) for token in tokens[1:])
+
+
+def _header_length(path: Path, lines: list[str], problems: ProblemLog) -> int:
+    """How many of the first :data:`HEADER_LINES` lines are header: all of them, unless a pose line comes
+    first (a file saved without its header; noted)."""
+    for number, line in enumerate(lines[:HEADER_LINES]):
+        if _is_pose_line(line):
+            problems.note(f"{path}: no {HEADER_LINES}-line header (line {number + 1} is a pose); read from line {number + 1}")
+            return number
+    return HEADER_LINES
+
+
 def _read_split_file(path: Path, split: Split, problems: ProblemLog) -> list[tuple[str, torch.Tensor, Split, str]]:
     entries = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines[HEADER_LINES:], start=HEADER_LINES + 1):
-        tokens = line.split()
+    lines = problems.read_lines(path)
+    header = _header_length(path, lines, problems)
+    for number, line in enumerate(lines[header:], start=header + 1):
+        tokens = split_fields(line)
         if not tokens:
             continue
         if len(tokens) != 8:
             problems.add(path, f"expected 'image X Y Z W P Q R' (8 fields), got {len(tokens)}", number)
             continue
         try:
-            values = [float(v) for v in tokens[1:]]
-        except ValueError:
-            problems.add(path, f"pose values are not all numbers: {' '.join(tokens[1:])!r}", number)
-            continue
-        if not all(math.isfinite(v) for v in values):
-            problems.add(path, "non-finite pose value", number)
+            values = [parse_number(v, path, number, "pose value") for v in tokens[1:]]
+        except FileFormatError as error:
+            problems.add_error(error, path)
             continue
         norm = math.sqrt(sum(v * v for v in values[3:]))
         if abs(norm - 1.0) >= QUATERNION_NORM_TOLERANCE:
@@ -134,7 +152,7 @@ def _focal_lengths(root: Path, image_names: list[str], problems: ProblemLog):
 
     def intrinsics_for(name: str, width: int, height: int) -> PinholeIntrinsics:
         focal = focals.get(_stem_path(name), median) * width / NVM_IMAGE_WIDTH
-        return PinholeIntrinsics(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, width, height)
+        return intrinsics_for_file(nvm_path, focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, width, height)
 
     return intrinsics_for
 
@@ -144,22 +162,28 @@ def read_nvm_focal_lengths(path: Path, problems: ProblemLog) -> dict[str, float]
 
     Camera lines are ``name focal qw qx qy qz cx cy cz radial 0``; the point list after them is not read.
     """
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = problems.read_lines(path)
     number = 0
     while number < len(lines) and (not lines[number].strip() or lines[number].startswith("NVM_V3")):
         number += 1
-    try:
-        count = int(lines[number].split()[0])
-    except (IndexError, ValueError):
+    fields = split_fields(lines[number]) if number < len(lines) else []
+    if not fields or not fields[0].isascii() or not fields[0].isdigit():
         problems.add(path, "expected the number of cameras after the NVM_V3 header", number + 1)
         return {}
+    count = int(fields[0])
     focals: dict[str, float] = {}
     for offset, line in enumerate(lines[number + 1 : number + 1 + count], start=number + 2):
-        tokens = line.split()
-        try:
-            focal = float(tokens[1])
-        except (IndexError, ValueError):
+        tokens = split_fields(line)
+        if len(tokens) < 2:
             problems.add(path, "expected 'image focal qw qx qy qz cx cy cz radial 0'", offset)
+            continue
+        try:
+            focal = parse_number(tokens[1], path, offset, f"focal length of {tokens[0]}")
+        except FileFormatError as error:
+            problems.add_error(error, path)
+            continue
+        if not focal > 0:
+            problems.add(path, f"focal length {tokens[1]} of {tokens[0]} is not positive", offset)
             continue
         focals[_stem_path(tokens[0])] = focal
     return focals

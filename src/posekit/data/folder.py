@@ -23,6 +23,7 @@ from posekit.data.calibration import INTRINSICS_YAML, read_intrinsics_yaml
 from posekit.data.problems import ProblemLog
 from posekit.data.records import SINGLE_CAMERA, FrameRecord
 from posekit.errors import DatasetError, PosekitError
+from posekit.fileio import is_number, parse_number
 from posekit.metrics.sync import matching_time_indices
 from posekit.metrics.trajectory_files import read_tum
 
@@ -94,9 +95,6 @@ def read_folder(root: Path, problems: ProblemLog, max_diff: float = MAX_TIME_DIF
 def _numeric_stems(images: list[Path]) -> torch.Tensor | None:
     """``(N,)`` float64 timestamps if every image stem is a decimal number with a point (``12.5``), else
     ``None``. Integer stems (``000042``) are frame numbers, not times."""
-    if not all("." in p.stem for p in images):
+    if not all("." in p.stem and is_number(p.stem) for p in images):
         return None
-    try:
-        return torch.tensor([float(p.stem) for p in images], dtype=torch.float64)
-    except ValueError:
-        return None
+    return torch.tensor([parse_number(p.stem, p) for p in images], dtype=torch.float64)

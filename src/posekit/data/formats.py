@@ -22,7 +22,7 @@ from posekit.data.problems import ProblemLog
 from posekit.data.records import FrameRecord
 from posekit.data.sevenscenes import read_frame_folders, read_sevenscenes
 from posekit.data.tum_rgbd import read_tum_rgbd
-from posekit.data.verify import VerifyLevel, verify_frames
+from posekit.data.verify import VerifyLevel, check_dataset_root, verify_frames
 from posekit.errors import DatasetError
 
 Reader = Callable[..., list[FrameRecord]]
@@ -83,6 +83,7 @@ def scan_dataset(
     frames = fmt.reader(root, problems, **options)
     _check_unique_keys(frames, problems)
     verify_frames(frames, verify, problems)
+    check_dataset_root(root, frames, problems)
     return frames, problems
 
 

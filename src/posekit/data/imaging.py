@@ -4,10 +4,16 @@ Images decode to ``(H, W, C)`` uint8 arrays (C = 3 for colour, 1 for grey); dept
 to ``(H, W)`` float32 metres with ``file value * depth_scale``. The values 0 and 65535 mean "unknown" in
 every 16-bit depth format we read (7-Scenes and SUN3D use both, TUM RGB-D uses 0) and become 0.
 Tensors follow the conventions: images ``(C, H, W)`` float32 in [0, 1], depth ``(1, H, W)`` metres.
+
+The size an image header claims is checked against :data:`MAX_IMAGE_PIXELS` before any pixel is decoded,
+so a file that claims 30000 x 30000 pixels is a :class:`~posekit.errors.FileFormatError` naming it, not
+Pillow's ``DecompressionBombError`` nor gigabytes of memory.
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from enum import Enum
 from pathlib import Path
 
@@ -19,6 +25,16 @@ from posekit.errors import FileFormatError
 
 # Raw 16-bit depth values that mean "no measurement".
 DEPTH_UNKNOWN_VALUES = (0, 65535)
+
+# Largest image accepted, in pixels: 8192 x 8192 (67 MP; the largest images of the supported datasets,
+# Apolloscape's 3384 x 2710, have 9.2 MP). Below Pillow's own decompression-bomb limit (179 MP).
+MAX_IMAGE_PIXELS = 8192 * 8192
+
+# What Pillow raises on a corrupt or hostile file, besides OSError (which covers truncated files).
+_PILLOW_ERRORS = (
+    UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error,
+    Image.DecompressionBombError,
+)
 
 
 class ImageMode(str, Enum):
@@ -37,11 +53,29 @@ def image_size(path: str | Path) -> tuple[int, int]:
     """
     try:
         with Image.open(path) as image:
-            return image.size
+            return _checked_size(image, path)
+    except FileFormatError:
+        raise
     except FileNotFoundError:
         raise FileFormatError(path, "file not found") from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise FileFormatError(path, f"cannot read image header: {error}") from None
+    except _PILLOW_ERRORS as error:
+        raise FileFormatError(path, f"cannot read image header: {_pillow_message(error)}") from None
+
+
+def _checked_size(image: Image.Image, path: str | Path) -> tuple[int, int]:
+    """The ``(width, height)`` of an opened image, refusing sizes beyond :data:`MAX_IMAGE_PIXELS`."""
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise FileFormatError(
+            path, f"the header claims {width}x{height} pixels, more than {MAX_IMAGE_PIXELS} (the limit, 8192x8192)"
+        )
+    return width, height
+
+
+def _pillow_message(error: Exception) -> str:
+    if isinstance(error, Image.DecompressionBombError):
+        return f"the header claims more than {MAX_IMAGE_PIXELS} pixels ({error})"
+    return str(error) or type(error).__name__
 
 
 def read_image(path: str | Path, mode: ImageMode = ImageMode.AS_STORED) -> np.ndarray:
@@ -52,13 +86,16 @@ def read_image(path: str | Path, mode: ImageMode = ImageMode.AS_STORED) -> np.nd
     """
     try:
         with Image.open(path) as image:
+            _checked_size(image, path)
             image.load()
             target = _target_mode(image.mode, mode, path)
             array = np.array(image.convert(target) if image.mode != target else image)  # writable copy
+    except FileFormatError:
+        raise
     except FileNotFoundError:
         raise FileFormatError(path, "file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise FileFormatError(path, f"cannot decode image: {error}") from None
+    except _PILLOW_ERRORS as error:
+        raise FileFormatError(path, f"cannot decode image: {_pillow_message(error)}") from None
     return array[:, :, None] if array.ndim == 2 else array
 
 
@@ -84,14 +121,17 @@ def read_depth(path: str | Path, depth_scale: float) -> np.ndarray:
     """
     try:
         with Image.open(path) as image:
+            _checked_size(image, path)
             image.load()
             if image.mode not in ("I;16", "I;16B", "I;16L", "I"):
                 raise FileFormatError(path, f"expected a 16-bit depth image, got Pillow mode {image.mode}")
             raw = np.asarray(image)
+    except FileFormatError:
+        raise
     except FileNotFoundError:
         raise FileFormatError(path, "file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise FileFormatError(path, f"cannot decode depth image: {error}") from None
+    except _PILLOW_ERRORS as error:
+        raise FileFormatError(path, f"cannot decode depth image: {_pillow_message(error)}") from None
     raw = raw.astype(np.int64, copy=False)
     unknown = np.isin(raw, DEPTH_UNKNOWN_VALUES)
     depth = raw.astype(np.float32) * np.float32(depth_scale)

@@ -22,7 +22,6 @@ sequences 11-21) are left out with a note. KITTI has no official validation spli
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -31,7 +30,9 @@ import torch
 from posekit.data.problems import ProblemLog
 from posekit.data.records import FrameRecord
 from posekit.data.verify import first_image_size
+from posekit.data.calibration import intrinsics_for_file
 from posekit.errors import DatasetError, FileFormatError, PosekitError
+from posekit.fileio import BLANKS, parse_number, read_text_lines, split_fields
 from posekit.geometry import PinholeIntrinsics
 from posekit.metrics.trajectory_files import read_kitti, read_kitti_times
 
@@ -48,14 +49,11 @@ def read_kitti_calib(path: str | Path) -> dict[str, torch.Tensor]:
         FileFormatError: a line without 12 numbers, or more unlabelled lines than P0..P3, Tr.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise FileFormatError(path, "file not found") from None
+    lines = read_text_lines(path)
     matrices: dict[str, torch.Tensor] = {}
     unlabelled = 0
     for number, line in enumerate(lines, start=1):
-        text = line.strip()
+        text = line.strip(BLANKS)
         if not text:
             continue
         match = _LABEL.match(text)
@@ -66,23 +64,26 @@ def read_kitti_calib(path: str | Path) -> dict[str, torch.Tensor]:
                 raise FileFormatError(path, f"more than {len(CALIB_ORDER)} unlabelled lines (P0..P3, Tr)", number)
             name = CALIB_ORDER[unlabelled]
             unlabelled += 1
-        tokens = text.split()
+        tokens = split_fields(text)
         if len(tokens) != 12:
             raise FileFormatError(path, f"{name}: expected 12 numbers (a 3x4 matrix), got {len(tokens)}", number)
-        try:
-            values = [float(t) for t in tokens]
-        except ValueError:
-            raise FileFormatError(path, f"{name}: not all numbers", number) from None
-        if not all(math.isfinite(v) for v in values):
-            raise FileFormatError(path, f"{name}: non-finite value", number)
+        values = [parse_number(t, path, number, name) for t in tokens]
         matrices[name] = torch.tensor(values, dtype=torch.float64).reshape(3, 4)
     return matrices
 
 
-def camera_from_projection(projection: torch.Tensor, width: int, height: int) -> tuple[PinholeIntrinsics, torch.Tensor]:
-    """Intrinsics and ``T_cam0_cami`` (4x4) of a rectified KITTI projection matrix ``P_i = K_i [I | t_i]``."""
+def camera_from_projection(
+    projection: torch.Tensor, width: int, height: int, path: str | Path | None = None
+) -> tuple[PinholeIntrinsics, torch.Tensor]:
+    """Intrinsics and ``T_cam0_cami`` (4x4) of a rectified KITTI projection matrix ``P_i = K_i [I | t_i]``.
+
+    Raises:
+        FileFormatError: naming ``path`` (the ``calib.txt``), if the focal lengths are not positive.
+    """
     k = projection[:, :3]
-    intrinsics = PinholeIntrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), width, height)
+    intrinsics = intrinsics_for_file(
+        path, float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), width, height
+    )
     t_cami_cam0 = torch.linalg.solve(k, projection[:, 3])
     T_cam0_cami = torch.eye(4, dtype=torch.float64)
     T_cam0_cami[:3, 3] = -t_cami_cam0
@@ -146,7 +147,11 @@ def _sequence_frames(
         if size is None:
             problems.add(sequence / camera, "no readable image to take the image size from")
             continue
-        intrinsics, T_cam0_cam = camera_from_projection(calib[name], *size)
+        try:
+            intrinsics, T_cam0_cam = camera_from_projection(calib[name], *size, path=sequence / "calib.txt")
+        except FileFormatError as error:
+            problems.add_error(error, sequence / "calib.txt")
+            continue
         for index, image in images.items():
             frame_id = f"{index:06d}"
             if index >= len(T_world_cam0):

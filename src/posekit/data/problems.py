@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posekit.errors import DatasetError, FileFormatError
+from posekit.fileio import read_text_lines
 
 # How many problems a DatasetError message lists before "... and N more".
 MAX_LISTED = 10
@@ -62,6 +63,15 @@ class ProblemLog:
             self.add(error.path, text[len(prefix):] if text.startswith(prefix) else text, error.line, frame_key)
         else:
             self.add(path, str(error), None, frame_key)
+
+    def read_lines(self, path: str | Path) -> list[str]:
+        """The lines of a UTF-8 text file (:func:`posekit.fileio.read_text_lines`); a file that cannot be
+        read or decoded is recorded as a problem and gives no line."""
+        try:
+            return read_text_lines(path)
+        except FileFormatError as error:
+            self.add_error(error, path)
+            return []
 
     @property
     def bad_frame_keys(self) -> set[str]:

@@ -34,7 +34,8 @@ from posekit.data.calibration import CAMERA_INTRINSICS_TXT, intrinsics_from_matr
 from posekit.data.problems import ProblemLog
 from posekit.data.records import SINGLE_CAMERA, FrameRecord, Split
 from posekit.data.verify import first_image_size
-from posekit.errors import DatasetError, PosekitError
+from posekit.errors import DatasetError, FileFormatError, PosekitError
+from posekit.fileio import BLANKS
 from posekit.geometry import PinholeIntrinsics
 from posekit.metrics.trajectory_files import read_pose_matrix_file
 
@@ -71,7 +72,7 @@ def read_sevenscenes(root: Path, problems: ProblemLog) -> list[FrameRecord]:
     for number, folder in sequences:
         split = splits.get(number) if splits else None
         files = _scan_frames(folder, problems)
-        intrinsics = SEVEN_SCENES_INTRINSICS if matrix is None else _sized(matrix, files, folder, problems)
+        intrinsics = SEVEN_SCENES_INTRINSICS if matrix is None else _sized(matrix, matrix_file, files, folder, problems)
         if intrinsics is not None:
             frames += _frame_records(folder, folder.name, files, intrinsics, split, problems)
     return frames
@@ -98,7 +99,7 @@ def read_frame_folders(root: Path, problems: ProblemLog) -> list[FrameRecord]:
         if matrix is None:
             continue
         files = _scan_frames(folder, problems)
-        intrinsics = _sized(matrix, files, folder, problems)
+        intrinsics = _sized(matrix, matrix_file, files, folder, problems)
         if intrinsics is not None:
             frames += _frame_records(folder, folder.name, files, intrinsics, None, problems)
     return frames
@@ -127,8 +128,8 @@ def _read_split_files(root: Path, problems: ProblemLog) -> dict[int, Split]:
         path = root / name
         if not path.is_file():
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            text = line.strip()
+        for number, line in enumerate(problems.read_lines(path), start=1):
+            text = line.strip(BLANKS)
             if not text:
                 continue
             match = _SPLIT_LINE.match(text)
@@ -162,12 +163,18 @@ def _scan_frames(folder: Path, problems: ProblemLog) -> dict[int, _FrameFiles]:
     return dict(sorted(files.items()))
 
 
-def _sized(matrix, files: dict[int, _FrameFiles], folder: Path, problems: ProblemLog) -> PinholeIntrinsics | None:
+def _sized(
+    matrix, matrix_file: Path, files: dict[int, _FrameFiles], folder: Path, problems: ProblemLog
+) -> PinholeIntrinsics | None:
     size = first_image_size(f.color for f in files.values() if f.color is not None)
     if size is None:
         problems.add(folder, "no readable colour image to take the image size from")
         return None
-    return intrinsics_from_matrix_rows(matrix, *size)
+    try:
+        return intrinsics_from_matrix_rows(matrix, *size, path=matrix_file)
+    except FileFormatError as error:
+        problems.add_error(error, folder)
+        return None
 
 
 def _frame_records(

@@ -20,7 +20,6 @@ error. Frame ids are the colour timestamps as written in ``rgb.txt``. There is n
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,8 @@ import torch
 from posekit.data.calibration import INTRINSICS_YAML, CameraCalibration, read_intrinsics_yaml
 from posekit.data.problems import ProblemLog
 from posekit.data.records import SINGLE_CAMERA, FrameRecord
-from posekit.errors import DatasetError, PosekitError
+from posekit.errors import DatasetError, FileFormatError, PosekitError
+from posekit.fileio import BLANKS, parse_number, split_fields
 from posekit.geometry import PinholeIntrinsics
 from posekit.metrics.sync import matching_time_indices
 from posekit.metrics.trajectory_files import read_tum
@@ -59,24 +59,25 @@ class StampedFile:
 def read_stamped_list(path: Path, problems: ProblemLog) -> list[StampedFile]:
     """The entries of a ``timestamp filename`` list file, sorted by time; bad lines become problems."""
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        text = line.strip()
+    for number, line in enumerate(problems.read_lines(path), start=1):
+        text = line.strip(BLANKS)
         if not text or text.startswith("#"):
             continue
-        tokens = text.split()
+        tokens = split_fields(text)
         if len(tokens) != 2:
             problems.add(path, f"expected 'timestamp filename', got {len(tokens)} fields", number)
             continue
         try:
-            stamp = float(tokens[0])
-        except ValueError:
-            problems.add(path, f"timestamp {tokens[0]!r} is not a number", number)
-            continue
-        if not math.isfinite(stamp):
-            problems.add(path, f"timestamp {tokens[0]!r} is not finite", number)
+            stamp = parse_number(tokens[0], path, number, "timestamp")
+        except FileFormatError as error:
+            problems.add_error(error, path)
             continue
         entries.append(StampedFile(stamp, tokens[0], path.parent / tokens[1], number))
-    return sorted(entries, key=lambda e: e.stamp)
+    entries.sort(key=lambda e: e.stamp)
+    if len(entries) > 1 and entries[0].stamp == entries[-1].stamp:
+        problems.add(path, f"all {len(entries)} timestamps are equal ({entries[0].stamp_text})", entries[-1].line)
+        return []
+    return entries
 
 
 def tum_calibration(sequence: Path, problems: ProblemLog) -> CameraCalibration | None:

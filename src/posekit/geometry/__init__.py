@@ -44,6 +44,7 @@ from posekit.geometry.rotations import (
     normalize_quaternion,
     quaternion_conjugate,
     quaternion_multiply,
+    quaternion_raw_multiply,
     quaternion_to_axis_angle,
     quaternion_to_log,
     quaternion_to_matrix,

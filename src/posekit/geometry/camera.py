@@ -10,6 +10,8 @@ object that produces it.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,8 +39,20 @@ class PinholeIntrinsics:
     height: int
 
     def __post_init__(self) -> None:
+        for name in ("fx", "fy", "cx", "cy"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ShapeError(f"intrinsics: {name} must be a finite number, got {value!r}")
         if not (self.fx > 0 and self.fy > 0):
             raise ShapeError(f"intrinsics: focal lengths must be positive, got fx={self.fx}, fy={self.fy}")
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            integral = isinstance(value, numbers.Integral) or (
+                isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()
+            )
+            if isinstance(value, bool) or not integral:
+                raise ShapeError(f"intrinsics: {name} must be a whole number of pixels, got {value!r}")
+            object.__setattr__(self, name, int(value))
         if not (self.width > 0 and self.height > 0):
             raise ShapeError(f"intrinsics: image size must be positive, got {self.width}x{self.height}")
 

@@ -10,13 +10,18 @@ Two readings of a 6-vector exist and the names say which one is meant:
   the translation used as it is (the reading of most pose-network heads).
 
 All functions are batched, differentiable with finite gradients at angle 0 and near pi, float32 and float64.
+
+Bad input raises a typed error: wrong shapes, integer dtypes, batches that do not broadcast, differing dtypes
+(:class:`~posekit.errors.ShapeError`); transforms that are not rigid (NaN, a reflection, a scale, a last row
+other than ``0 0 0 1``) where the answer would be silently wrong: :func:`se3_inverse`, :func:`se3_log`,
+:func:`matrix_to_translation_axis_angle` (:class:`~posekit.errors.RotationError`).
 """
 
 from __future__ import annotations
 
 import torch
 
-from posekit.geometry.checks import check_trailing_shape
+from posekit.geometry.checks import check_batch, check_input, check_rigid
 from posekit.geometry.rotations import (
     axis_angle_to_matrix,
     hat,
@@ -32,8 +37,9 @@ so3_log = matrix_to_axis_angle
 
 def make_pose(rotation: torch.Tensor, translation: torch.Tensor) -> torch.Tensor:
     """Assemble ``(..., 4, 4)`` rigid transforms from ``(..., 3, 3)`` rotations and ``(..., 3)`` translations."""
-    check_trailing_shape("rotation", rotation, (3, 3))
-    check_trailing_shape("translation", translation, (3,))
+    check_input("rotation", rotation, (3, 3))
+    check_input("translation", translation, (3,))
+    check_batch("rotation", rotation, 2, "translation", translation.to(rotation.dtype), 1)
     batch = torch.broadcast_shapes(rotation.shape[:-2], translation.shape[:-1])
     top = torch.cat((rotation.expand(batch + (3, 3)), translation.expand(batch + (3,))[..., None]), dim=-1)
     bottom = torch.zeros(batch + (1, 4), dtype=top.dtype, device=top.device)
@@ -43,7 +49,7 @@ def make_pose(rotation: torch.Tensor, translation: torch.Tensor) -> torch.Tensor
 
 def split_pose(pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotation ``(..., 3, 3)`` and translation ``(..., 3)`` of ``(..., 4, 4)`` rigid transforms."""
-    check_trailing_shape("pose", pose, (4, 4))
+    check_input("pose", pose, (4, 4))
     return pose[..., :3, :3], pose[..., :3, 3]
 
 
@@ -62,7 +68,7 @@ def se3_exp(xi: torch.Tensor) -> torch.Tensor:
                 [0., 1., 0.],
                 [0., 0., 1.]])
     """
-    check_trailing_shape("xi", xi, (6,))
+    check_input("xi", xi, (6,))
     rho, omega = xi[..., :3], xi[..., 3:]
     a, b, c = left_jacobian_coefficients((omega * omega).sum(-1))
     k = hat(omega)
@@ -82,6 +88,8 @@ def se3_log(pose: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 6)`` twists.
     """
+    check_input("pose", pose, (4, 4))
+    check_rigid("pose", pose)
     rotation, translation = split_pose(pose)
     omega = so3_log(rotation)
     d = inverse_left_jacobian_coefficient((omega * omega).sum(-1))
@@ -103,7 +111,7 @@ def translation_axis_angle_to_matrix(vector: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 4, 4)``.
     """
-    check_trailing_shape("vector", vector, (6,))
+    check_input("vector", vector, (6,))
     return make_pose(axis_angle_to_matrix(vector[..., 3:]), vector[..., :3])
 
 
@@ -125,7 +133,13 @@ def matrix_to_quaternion_translation(pose: torch.Tensor) -> tuple[torch.Tensor, 
 
 
 def se3_inverse(pose: torch.Tensor) -> torch.Tensor:
-    """Inverse rigid transforms (``T_b_a`` from ``T_a_b``): ``(R^T, -R^T t)``. ``(..., 4, 4) -> (..., 4, 4)``."""
+    """Inverse rigid transforms (``T_b_a`` from ``T_a_b``): ``(R^T, -R^T t)``. ``(..., 4, 4) -> (..., 4, 4)``.
+
+    Raises:
+        RotationError: a transform is not rigid (``(R^T, -R^T t)`` would not be its inverse).
+    """
+    check_input("pose", pose, (4, 4))
+    check_rigid("pose", pose)
     rotation, translation = split_pose(pose)
     rotation_t = rotation.transpose(-1, -2)
     return make_pose(rotation_t, -(rotation_t @ translation[..., None])[..., 0])
@@ -133,8 +147,9 @@ def se3_inverse(pose: torch.Tensor) -> torch.Tensor:
 
 def se3_compose(pose_a_b: torch.Tensor, pose_b_c: torch.Tensor) -> torch.Tensor:
     """``T_a_c = T_a_b @ T_b_c`` for ``(..., 4, 4)`` rigid transforms (broadcast over the batch)."""
-    check_trailing_shape("pose_a_b", pose_a_b, (4, 4))
-    check_trailing_shape("pose_b_c", pose_b_c, (4, 4))
+    check_input("pose_a_b", pose_a_b, (4, 4))
+    check_input("pose_b_c", pose_b_c, (4, 4))
+    check_batch("pose_a_b", pose_a_b, 2, "pose_b_c", pose_b_c, 2)
     return pose_a_b @ pose_b_c
 
 
@@ -162,6 +177,8 @@ def transform_points(T_a_b: torch.Tensor, points_b: torch.Tensor) -> torch.Tenso
     Returns:
         ``(..., N, 3)`` points in frame ``a``.
     """
-    check_trailing_shape("points_b", points_b, (points_b.shape[-2] if points_b.dim() >= 2 else -1, 3))
+    check_input("points_b", points_b, (points_b.shape[-2] if points_b.dim() >= 2 else -1, 3))
+    check_input("T_a_b", T_a_b, (4, 4))
+    check_batch("T_a_b", T_a_b, 2, "points_b", points_b, 2)
     rotation, translation = split_pose(T_a_b)
     return points_b @ rotation.transpose(-1, -2) + translation[..., None, :]

@@ -3,13 +3,23 @@
 Conventions (see CONVENTIONS.md):
 
 - Quaternions are ``(w, x, y, z)``, Hamilton, unit norm; :func:`canonicalize_quaternion` puts them on the
-  ``w >= 0`` hemisphere. Every function that returns a quaternion returns a canonical one.
+  ``w >= 0`` hemisphere. Every function that makes a quaternion (from a matrix, a rotation vector of any
+  angle, a log-quaternion, or a product: :func:`quaternion_multiply`) returns a canonical one. The
+  exceptions say so in their names or keep their input's hemisphere, as in pytorch3d:
+  :func:`quaternion_raw_multiply` (the plain Hamilton product), :func:`normalize_quaternion` and
+  :func:`quaternion_conjugate` (canonical in, canonical out).
 - Axis-angle is the rotation vector ``omega = angle * axis`` (the SO(3) logarithm).
 - Euler angles are ``(roll, pitch, yaw)`` with ``R = Rz(yaw) @ Ry(pitch) @ Rx(roll)`` (Apolloscape).
 - The log-quaternion (MapNet) is ``acos(w) * v / |v|`` for ``q = (w, v)``, ``w >= 0``: half the rotation vector.
 
 All functions are differentiable with finite gradients at angle 0 and near pi, and work in float32 and float64.
 Angles are radians.
+
+Bad input raises a typed error (:mod:`posekit.errors`): a wrong shape, an integer dtype, batches that do not
+broadcast or dtypes that differ (:class:`ShapeError`); a zero or non-finite quaternion, and a matrix that is
+not a rotation (NaN, a reflection, a scale) where the result would otherwise be silently wrong: conversions
+of matrices to quaternions, rotation vectors, Euler angles and angles (:class:`RotationError`, see
+:func:`posekit.geometry.checks.check_rigid`). Empty batches give empty results.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from __future__ import annotations
 import torch
 
 from posekit.errors import RotationError
-from posekit.geometry.checks import check_trailing_shape
+from posekit.geometry.checks import check_batch, check_input, check_rigid
 from posekit.geometry.series import rodrigues_coefficients
 
 # Below this squared norm, series expansions replace the closed forms (both are exact to float64 precision).
@@ -40,7 +50,7 @@ def normalize_quaternion(quaternion: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 4)`` unit quaternions (the hemisphere is not changed).
     """
-    check_trailing_shape("quaternion", quaternion, (4,))
+    check_input("quaternion", quaternion, (4,))
     norm = torch.linalg.vector_norm(quaternion, dim=-1, keepdim=True)
     if not bool(torch.isfinite(quaternion).all()) or bool((norm <= 1e-12).any()):
         raise RotationError("quaternion: zero-norm or non-finite quaternion cannot be normalised")
@@ -56,22 +66,35 @@ def canonicalize_quaternion(quaternion: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 4)`` quaternions with ``w >= 0``.
     """
-    check_trailing_shape("quaternion", quaternion, (4,))
+    check_input("quaternion", quaternion, (4,))
     sign = torch.where(quaternion[..., :1] < 0, -1.0, 1.0).to(quaternion.dtype)
     return quaternion * sign
 
 
 def quaternion_multiply(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
-    """Hamilton product ``q1 * q2`` (rotate by ``q2`` first, then ``q1``).
+    """Hamilton product ``q1 * q2`` (rotate by ``q2`` first, then ``q1``), canonicalised (``w >= 0``).
 
     Args:
-        q1, q2: ``(..., 4)`` quaternions ``(w, x, y, z)``, broadcastable.
+        q1, q2: ``(..., 4)`` quaternions ``(w, x, y, z)``, broadcastable, same dtype.
 
     Returns:
-        ``(..., 4)`` product (not canonicalised).
+        ``(..., 4)`` canonical product.
     """
-    check_trailing_shape("q1", q1, (4,))
-    check_trailing_shape("q2", q2, (4,))
+    return canonicalize_quaternion(quaternion_raw_multiply(q1, q2))
+
+
+def quaternion_raw_multiply(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
+    """Hamilton product ``q1 * q2`` as it comes: not canonicalised (its ``w`` may be negative).
+
+    Args:
+        q1, q2: ``(..., 4)`` quaternions ``(w, x, y, z)``, broadcastable, same dtype.
+
+    Returns:
+        ``(..., 4)`` product.
+    """
+    check_input("q1", q1, (4,))
+    check_input("q2", q2, (4,))
+    check_batch("q1", q1, 1, "q2", q2, 1)
     w1, x1, y1, z1 = q1.unbind(-1)
     w2, x2, y2, z2 = q2.unbind(-1)
     return torch.stack(
@@ -87,7 +110,7 @@ def quaternion_multiply(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
 
 def quaternion_conjugate(quaternion: torch.Tensor) -> torch.Tensor:
     """Conjugate ``(w, -x, -y, -z)``: the inverse rotation of a unit quaternion. Shape ``(..., 4)``."""
-    check_trailing_shape("quaternion", quaternion, (4,))
+    check_input("quaternion", quaternion, (4,))
     return quaternion * quaternion.new_tensor([1.0, -1.0, -1.0, -1.0])
 
 
@@ -122,12 +145,14 @@ def matrix_to_quaternion(matrix: torch.Tensor) -> torch.Tensor:
     is used, so the result is accurate and the gradient finite for every rotation, including angle pi.
 
     Args:
-        matrix: ``(..., 3, 3)`` rotation matrices (not checked; see :func:`check_rotation_matrix`).
+        matrix: ``(..., 3, 3)`` rotation matrices (refused beyond
+            :data:`~posekit.geometry.checks.RIGID_ATOL`: NaN, reflections, scaled matrices).
 
     Returns:
         ``(..., 4)`` quaternions ``(w, x, y, z)`` with ``w >= 0``.
     """
-    check_trailing_shape("matrix", matrix, (3, 3))
+    check_input("matrix", matrix, (3, 3))
+    check_rigid("matrix", matrix)
     m = matrix.reshape(matrix.shape[:-2] + (9,))
     m00, m01, m02, m10, m11, m12, m20, m21, m22 = m.unbind(-1)
     four_sq = torch.stack(
@@ -157,15 +182,16 @@ def axis_angle_to_quaternion(axis_angle: torch.Tensor) -> torch.Tensor:
         axis_angle: ``(..., 3)`` rotation vectors ``angle * axis`` (radians).
 
     Returns:
-        ``(..., 4)`` unit quaternions ``(w, x, y, z)``, canonical for angles up to pi.
+        ``(..., 4)`` canonical unit quaternions ``(w, x, y, z)`` (``w >= 0``: an angle beyond pi gives the
+        quaternion of the same rotation by ``2 pi - angle`` about the opposite axis).
     """
-    check_trailing_shape("axis_angle", axis_angle, (3,))
+    check_input("axis_angle", axis_angle, (3,))
     theta_sq = (axis_angle * axis_angle).sum(-1, keepdim=True)
     small = theta_sq < _SMALL_SQ
     theta = torch.sqrt(torch.where(small, torch.ones_like(theta_sq), theta_sq))
     half_sinc = torch.where(small, 0.5 - theta_sq / 48.0, torch.sin(theta / 2) / theta)
     half_cos = torch.where(small, 1.0 - theta_sq / 8.0, torch.cos(theta / 2))
-    return torch.cat((half_cos, half_sinc * axis_angle), dim=-1)
+    return canonicalize_quaternion(torch.cat((half_cos, half_sinc * axis_angle), dim=-1))
 
 
 def quaternion_to_axis_angle(quaternion: torch.Tensor) -> torch.Tensor:
@@ -190,7 +216,7 @@ def quaternion_to_axis_angle(quaternion: torch.Tensor) -> torch.Tensor:
 
 def hat(vector: torch.Tensor) -> torch.Tensor:
     """Skew-symmetric matrices ``[v]x`` with ``[v]x @ u = v x u``. ``(..., 3) -> (..., 3, 3)``."""
-    check_trailing_shape("vector", vector, (3,))
+    check_input("vector", vector, (3,))
     x, y, z = vector.unbind(-1)
     zero = torch.zeros_like(x)
     return torch.stack((zero, -z, y, z, zero, -x, -y, x, zero), dim=-1).reshape(vector.shape[:-1] + (3, 3))
@@ -198,7 +224,7 @@ def hat(vector: torch.Tensor) -> torch.Tensor:
 
 def vee(matrix: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`hat` (reads the antisymmetric part). ``(..., 3, 3) -> (..., 3)``."""
-    check_trailing_shape("matrix", matrix, (3, 3))
+    check_input("matrix", matrix, (3, 3))
     return 0.5 * torch.stack(
         (
             matrix[..., 2, 1] - matrix[..., 1, 2],
@@ -218,7 +244,7 @@ def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 3, 3)`` rotation matrices ``I + A K + B K^2`` with ``K = hat(axis_angle)``.
     """
-    check_trailing_shape("axis_angle", axis_angle, (3,))
+    check_input("axis_angle", axis_angle, (3,))
     a, b = rodrigues_coefficients((axis_angle * axis_angle).sum(-1))
     k = hat(axis_angle)
     eye = torch.eye(3, dtype=axis_angle.dtype, device=axis_angle.device)
@@ -239,7 +265,7 @@ def euler_to_matrix(euler: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 3, 3)`` rotation matrices.
     """
-    check_trailing_shape("euler", euler, (3,))
+    check_input("euler", euler, (3,))
     roll, pitch, yaw = euler.unbind(-1)
     cr, sr = torch.cos(roll), torch.sin(roll)
     cp, sp = torch.cos(pitch), torch.sin(pitch)
@@ -267,7 +293,8 @@ def matrix_to_euler(matrix: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(..., 3)`` angles in radians.
     """
-    check_trailing_shape("matrix", matrix, (3, 3))
+    check_input("matrix", matrix, (3, 3))
+    check_rigid("matrix", matrix)
     r00, r01, r02 = matrix[..., 0, 0], matrix[..., 0, 1], matrix[..., 0, 2]
     r10, r11, r12 = matrix[..., 1, 0], matrix[..., 1, 1], matrix[..., 1, 2]
     r20, r21, r22 = matrix[..., 2, 0], matrix[..., 2, 1], matrix[..., 2, 2]
@@ -288,7 +315,7 @@ def quaternion_to_log(quaternion: torch.Tensor) -> torch.Tensor:
 
 def log_to_quaternion(log_quaternion: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`quaternion_to_log`: ``(cos|u|, sin|u| u / |u|)``. ``(..., 3) -> (..., 4)``."""
-    check_trailing_shape("log_quaternion", log_quaternion, (3,))
+    check_input("log_quaternion", log_quaternion, (3,))
     return axis_angle_to_quaternion(2.0 * log_quaternion)
 
 
@@ -301,7 +328,8 @@ def rotation_matrix_angle(matrix: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(...)`` angles in radians.
     """
-    check_trailing_shape("matrix", matrix, (3, 3))
+    check_input("matrix", matrix, (3, 3))
+    check_rigid("matrix", matrix)
     cos = (matrix.diagonal(dim1=-2, dim2=-1).sum(-1) - 1.0) / 2.0
     sin = _safe_norm(2.0 * vee(matrix)) / 2.0
     return torch.atan2(sin, cos)
@@ -309,8 +337,9 @@ def rotation_matrix_angle(matrix: torch.Tensor) -> torch.Tensor:
 
 def angle_between_rotations(rotation_a: torch.Tensor, rotation_b: torch.Tensor) -> torch.Tensor:
     """Angle of ``R_a^T R_b`` in radians. ``(..., 3, 3), (..., 3, 3) -> (...)``."""
-    check_trailing_shape("rotation_a", rotation_a, (3, 3))
-    check_trailing_shape("rotation_b", rotation_b, (3, 3))
+    check_input("rotation_a", rotation_a, (3, 3))
+    check_input("rotation_b", rotation_b, (3, 3))
+    check_batch("rotation_a", rotation_a, 2, "rotation_b", rotation_b, 2)
     return rotation_matrix_angle(rotation_a.transpose(-1, -2) @ rotation_b)
 
 
@@ -321,7 +350,8 @@ def angle_between_quaternions(quaternion_a: torch.Tensor, quaternion_b: torch.Te
     """
     qa = normalize_quaternion(quaternion_a)
     qb = normalize_quaternion(quaternion_b)
-    d = quaternion_multiply(quaternion_conjugate(qa), qb)
+    check_batch("quaternion_a", qa, 1, "quaternion_b", qb, 1)
+    d = quaternion_raw_multiply(quaternion_conjugate(qa), qb)
     return 2.0 * torch.atan2(_safe_norm(d[..., 1:]), d[..., 0].abs())
 
 
@@ -333,7 +363,7 @@ def check_rotation_matrix(matrix: torch.Tensor, atol: float = 1e-4, name: str = 
         atol: tolerance on ``|R^T R - I|`` and ``|det R - 1|``.
         name: what to call the matrix in the message.
     """
-    check_trailing_shape(name, matrix, (3, 3))
+    check_input(name, matrix, (3, 3))
     m = matrix.double()
     eye = torch.eye(3, dtype=m.dtype, device=m.device)
     ortho_err = (m.transpose(-1, -2) @ m - eye).abs().amax(dim=(-1, -2))

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from posekit.geometry.camera import PinholeIntrinsics, batch_intrinsics, homogeneous_pixel_grid, intrinsics_to_matrix
-from posekit.geometry.checks import check_floating, check_shape
+from posekit.geometry.checks import check_floating, check_image, check_shape
 
 MIN_DEPTH = 1e-6
 # The normalised sampling coordinate given to pixels that are not valid. With ``align_corners=True`` it lies
@@ -99,7 +99,7 @@ def _apply_to_pixels(matrix: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> 
     b, r, _ = matrix.shape
     column = matrix[..., 0, None, None] * u  # (B, R, 1, W)
     row = torch.addcmul(matrix[..., 2, None, None], matrix[..., 1, None, None], v)  # (B, R, H, 1)
-    return (column + row).reshape(b, r, -1)
+    return (column + row).reshape(b, r, v.shape[-2] * u.shape[-1])
 
 
 def _half_sizes(height: int, width: int) -> tuple[float, float]:
@@ -232,6 +232,7 @@ def project_target_to_source(
     if isinstance(T_src_tgt, torch.Tensor) and T_src_tgt.shape == (4, 4):
         T_src_tgt = T_src_tgt.expand(b, 4, 4)
     check_shape("T_src_tgt", T_src_tgt, (b, 4, 4))
+    check_floating("T_src_tgt", T_src_tgt)
     dtype = torch.promote_types(target_depth.dtype, T_src_tgt.dtype)
     depth = target_depth.to(dtype)
     k_tgt = batch_intrinsics(intrinsics, b, depth)
@@ -270,7 +271,9 @@ def sample_at_pixels(image: torch.Tensor, pixels: torch.Tensor, mode: str = "bil
     Returns:
         ``(B, C, H, W)``.
     """
-    check_shape("image", image, (pixels.shape[0], None, None, None))
+    check_shape("pixels", pixels, (None, 2, None, None))
+    check_floating("pixels", pixels)
+    check_image("image", image, pixels.shape[0])
     half_x, half_y = _half_sizes(*image.shape[-2:])
     scale = pixels.new_tensor([1.0 / half_x, 1.0 / half_y]).reshape(1, 2, 1, 1)
     grid = (pixels * scale - 1.0).permute(0, 2, 3, 1)
@@ -305,8 +308,7 @@ def warp_source_to_target(
         >>> bool(torch.allclose(out.warped, img, atol=1e-5))
         True
     """
-    check_shape("source_image", source_image, (target_depth.shape[0], None, None, None))
-    check_floating("source_image", source_image)
+    check_image("source_image", source_image, target_depth.shape[0])
     projection = project_target_to_source(
         target_depth, T_src_tgt, intrinsics, source_intrinsics, source_size=tuple(source_image.shape[-2:])
     )

@@ -1,16 +1,24 @@
 """Single-image depth metrics (Eigen et al. 2014, as Monodepth2 computes them), with optional median scaling.
 
-For each image, over the pixels whose ground-truth depth is known (``> 0``, finite, and inside
-``[min_depth, max_depth]`` when given), with ``d`` the prediction and ``g`` the ground truth:
+For each image, over the pixels whose ground-truth depth is finite and strictly inside ``(min_depth,
+max_depth)`` (Monodepth2's ``gt > MIN_DEPTH & gt < MAX_DEPTH``; no upper bound when ``max_depth`` is
+``None``), with ``d`` the prediction and ``g`` the ground truth:
 
 - ``abs_rel = mean(|d - g| / g)``, ``sq_rel = mean((d - g)^2 / g)``;
 - ``rmse = sqrt(mean((d - g)^2))`` (metres), ``rmse_log = sqrt(mean((log d - log g)^2))``;
 - ``delta_k`` = share of pixels with ``max(d / g, g / d) < 1.25^k``, k = 1, 2, 3.
 
 With **median scaling** (for a network that predicts depth only up to scale, e.g. self-supervised from monocular
-video) each prediction is first multiplied by ``median(g) / median(d)`` over its valid pixels. Predictions are
-clamped to ``[min_depth, max_depth]`` after scaling, as Monodepth2 does. The metrics are averaged over images
-(not pixels); images without a valid ground-truth pixel are skipped and counted.
+video) each prediction is first multiplied by ``median(g) / median(d)`` over its valid pixels, with
+``numpy.median``'s median (the mean of the two middle values for an even count; ``torch.median`` takes the
+lower one). Predictions are clamped to ``[min_depth, max_depth]`` after scaling, as Monodepth2 does. The
+metrics are averaged over images (not pixels); images without a valid ground-truth pixel are skipped and
+counted. The scale ratios are summarised as Monodepth2 prints them: their median ``m`` and the standard
+deviation of ``ratios / m`` (population, ``numpy.std``).
+
+Worked example (Monodepth2's formulas): ground truth ``[1, 2, 3, 4]``, prediction ``[1, 1, 3, 5]``: the ratio
+is ``2.5 / 2.0 = 1.25`` and the scaled prediction ``[1.25, 1.25, 3.75, 6.25]`` has AbsRel
+``(0.25 + 0.375 + 0.25 + 0.5625) / 4 = 0.359375``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import torch
 
 from posekit.errors import ShapeError
 from posekit.geometry.checks import check_shape
+from posekit.metrics.statistics import median
 
 METRIC_NAMES = ("abs_rel", "sq_rel", "rmse", "rmse_log", "delta1", "delta2", "delta3")
 DELTA_BASE = 1.25
@@ -35,8 +44,9 @@ class DepthMetrics:
         images: images that had valid ground truth (the average is over them).
         skipped: images without any valid ground-truth pixel.
         median_scaling: whether predictions were median-scaled per image.
-        scale_ratio_median, scale_ratio_std: median and standard deviation over images of the median-scaling
-            factors ``median(g) / median(d)`` (``None`` without median scaling); a small std means the network's
+        scale_ratio_median, scale_ratio_std: over images, the median ``m`` of the median-scaling factors
+            ``median(g) / median(d)`` and the population standard deviation of ``ratios / m`` (Monodepth2's
+            "Scaling ratios | med | std"; ``None`` without median scaling); a small std means the network's
             scale is consistent across images.
     """
 
@@ -59,9 +69,10 @@ class DepthMetrics:
 
 
 def _valid_mask(ground_truth: torch.Tensor, min_depth: float, max_depth: float | None) -> torch.Tensor:
-    valid = torch.isfinite(ground_truth) & (ground_truth > 0) & (ground_truth >= min_depth)
+    """Monodepth2's strict mask ``min_depth < g < max_depth`` (finite ``g`` only)."""
+    valid = torch.isfinite(ground_truth) & (ground_truth > min_depth)
     if max_depth is not None:
-        valid &= ground_truth <= max_depth
+        valid &= ground_truth < max_depth
     return valid
 
 
@@ -79,7 +90,8 @@ def per_image_depth_errors(
         prediction: ``(B, 1, H, W)`` predicted depth (metres, or any scale with ``median_scaling``).
         ground_truth: ``(B, 1, H, W)`` sensor depth in metres, 0 = unknown.
         median_scaling: scale each prediction by ``median(g) / median(d)`` over its valid pixels first.
-        min_depth, max_depth: ground truth outside the range is ignored; predictions are clamped to it.
+        min_depth, max_depth: only ground truth strictly inside the range counts; predictions are clamped
+            to it.
 
     Returns:
         ``(errors, has_pixels, ratios)``: ``errors[name]`` is ``(B,)`` float64 for each of :data:`METRIC_NAMES`
@@ -105,7 +117,7 @@ def per_image_depth_errors(
         d = torch.nan_to_num(pred_image[valid], nan=min_depth, posinf=upper, neginf=min_depth)
         ratio = 1.0
         if median_scaling:
-            ratio = float(g.median() / d.median().clamp_min(1e-12))
+            ratio = median(g) / max(median(d), 1e-12)
             d = d * ratio
         d = d.clamp(min_depth, upper)
         threshold = torch.maximum(g / d, d / g)
@@ -168,8 +180,8 @@ class DepthMetricsAccumulator:
         means = {name: float(torch.cat(values).mean()) for name, values in self._errors.items()}
         scale_median = scale_std = None
         if self.median_scaling:
-            scale_median = float(ratios.median())
-            scale_std = float(ratios.std(correction=0))
+            scale_median = median(ratios)
+            scale_std = float((ratios / scale_median).std(correction=0))
         return DepthMetrics(**means, images=int(ratios.numel()), skipped=self.skipped, median_scaling=self.median_scaling,
                             scale_ratio_median=scale_median, scale_ratio_std=scale_std)
 
@@ -188,7 +200,7 @@ def compute_depth_metrics(
         prediction: ``(B, 1, H, W)`` predicted depth.
         ground_truth: ``(B, 1, H, W)`` sensor depth in metres, 0 = unknown.
         median_scaling: per-image median scaling of the prediction first.
-        min_depth, max_depth: valid ground-truth range; predictions are clamped to it.
+        min_depth, max_depth: valid ground-truth range (strict bounds); predictions are clamped to it.
 
     Example:
         >>> gt = torch.tensor([[[[1.0, 2.0], [0.0, 4.0]]]])

@@ -26,7 +26,7 @@ from posekit.metrics.sync import (
     crop_to_time_range,
 )
 from posekit.metrics.trajectory import Trajectory
-from posekit.metrics.trajectory_files import kitti_frame_indices, read_euroc_csv, read_kitti, read_tum
+from posekit.metrics.trajectory_files import associate_kitti, read_euroc_csv, read_kitti, read_tum
 
 
 class TrajectoryFormat(Enum):
@@ -89,14 +89,7 @@ def synchronise(traj_ref: Trajectory, traj_est: Trajectory, file_format: Traject
     if file_format is TrajectoryFormat.kitti:
         if timed or sync.method is SyncMethod.interpolate:
             raise TrajectoryError("--t-offset, --t-start, --t-end and --sync interpolate need timestamps (tum, euroc)")
-        frames = kitti_frame_indices(traj_est)
-        if traj_est.names is None and len(traj_ref) != len(traj_est):
-            raise TrajectoryError(
-                f"KITTI files must have one pose per frame each (or frame indices): {len(traj_ref)} vs {len(traj_est)} poses"
-            )
-        if int(frames.max()) >= len(traj_ref):
-            raise TrajectoryError(f"estimate frame {int(frames.max())} is beyond the ground truth's {len(traj_ref)} poses")
-        return traj_ref.subset(frames), traj_est
+        return associate_kitti(traj_ref, traj_est, "reference", "estimate")
     if sync.t_offset:
         traj_est = Trajectory(traj_est.poses, traj_est.timestamps + sync.t_offset, traj_est.names)
     if sync.t_start is not None or sync.t_end is not None:

@@ -4,8 +4,12 @@ Every reader returns a :class:`~posekit.metrics.trajectory.Trajectory` of float6
 (camera-to-world) poses, converting at the file boundary (quaternion order, world-to-camera poses,
 nanoseconds). Every writer is atomic (:mod:`posekit.fileio`).
 
-Bad input raises :class:`~posekit.errors.FileFormatError` naming the file and the 1-based line: a wrong
-number of values, a value that is not a finite number, a quaternion whose norm is off by 1e-2 or more
+Bad input raises :class:`~posekit.errors.FileFormatError` naming the file and the 1-based line (lines end at
+``\n``, ``\r\n`` or ``\r``; text must be UTF-8; see :func:`posekit.fileio.read_text_lines`): a wrong
+number of values, a value that is not a number in C ``strtod``'s ASCII grammar (Python's ``float`` would
+also take ``1_3`` and fullwidth digits), a non-finite value, a coordinate beyond :data:`MAX_COORDINATE`,
+timestamps that go back (see :class:`TimestampOrder`), KITTI frame indices or ``times.txt`` timestamps
+that repeat or go back, a quaternion whose norm is off by 1e-2 or more
 (smaller errors come from rounding in the file and are normalised away), or a rotation matrix that is off
 an orthonormal matrix with determinant +1 by 1e-2 or more. Rotation matrices off by less than
 :data:`~posekit.metrics.trajectory.ROTATION_ATOL` (1e-4, rounding) are kept exactly as stored; between the
@@ -16,7 +20,8 @@ Formats:
 - TUM: ``timestamp tx ty tz qx qy qz qw`` per line, ``#`` comments; quaternions are (x, y, z, w) on disk.
 - KITTI odometry: 12 numbers per line, the row-major top 3x4 of ``T_world_cam0``, no timestamps. The
   kitti-odom-eval "first format" puts a frame index in front (13 numbers); :func:`read_kitti` then keeps the
-  indices as decimal strings in ``Trajectory.names`` (see :func:`kitti_frame_indices`).
+  indices as decimal strings in ``Trajectory.names`` (see :func:`kitti_frame_indices`), and
+  :func:`associate_kitti` pairs such an estimate with the ground truth's frames (files with missing frames).
 - KITTI ``times.txt``: one timestamp (s) per line.
 - 7-Scenes / SUN3D ``frame-XXXXXX.pose.txt``: a 4x4 ``T_world_cam``, 4 rows of 4 numbers.
 - EuRoC ``state_groundtruth_estimate0/data.csv``: ``t[ns], p_RS_R xyz, q_RS wxyz, ...`` (comma-separated,
@@ -29,12 +34,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from enum import Enum
 from pathlib import Path
 
 import torch
 
 from posekit.errors import FileFormatError, TrajectoryError
-from posekit.fileio import atomic_open
+from posekit.fileio import atomic_open, data_lines, parse_number, split_fields
 from posekit.geometry import make_pose, matrix_to_quaternion, quaternion_to_matrix, se3_inverse
 from posekit.metrics.trajectory import ROTATION_ATOL, Trajectory
 
@@ -46,6 +52,27 @@ QUATERNION_NORM_TOLERANCE = 1e-2
 # this deviation (max |R^T R - I| or |det R - 1|), rejected beyond.
 MATRIX_TOLERANCE = 1e-2
 
+# Largest absolute value of a pose coordinate (translation or matrix entry) accepted from a file. Squares and
+# sums of a billion squared errors stay finite in float32 and float64 below it, so no metric turns into
+# inf or NaN; no metric map (in metres, or millimetres) comes near it.
+MAX_COORDINATE = 1e12
+
+
+class TimestampOrder(Enum):
+    """What a timestamped trajectory reader (:func:`read_tum`, :func:`read_euroc_csv`) accepts.
+
+    - ``repeats`` (default): timestamps never go back; a repeated timestamp is kept, as evo reads it (the
+      benchmark files hold a few: TUM ``fr2_desk`` ground truth line 10863, the ORB-SLAM estimate ``V102``
+      four), but a file whose timestamps are all equal is refused.
+    - ``strict``: timestamps increase strictly; a repeat is refused too.
+    - ``sort``: the poses are sorted by timestamp (stable: repeats keep their file order).
+    """
+
+    repeats = "repeats"
+    strict = "strict"
+    sort = "sort"
+
+
 _FRAME_POSE_PATTERN = re.compile(r"^frame-(\d+)\.pose\.txt$")
 
 
@@ -54,34 +81,55 @@ _FRAME_POSE_PATTERN = re.compile(r"^frame-(\d+)\.pose\.txt$")
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise FileFormatError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise FileFormatError(path, f"cannot read the file ({error})") from None
-
-
 def _data_lines(path: Path) -> Iterator[tuple[int, str]]:
     """``(1-based line number, stripped text)`` of the lines that are neither blank nor ``#`` comments."""
-    for number, line in enumerate(_read_lines(path), start=1):
-        text = line.strip()
-        if text and not text.startswith("#"):
-            yield number, text
+    yield from data_lines(path, "#")
 
 
 def _parse_numbers(path: Path, number: int, tokens: Sequence[str], what: str) -> list[float]:
-    values = []
-    for token in tokens:
-        try:
-            value = float(token)
-        except ValueError:
-            raise FileFormatError(path, f"{what}: {token!r} is not a number", number) from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise FileFormatError(path, f"{what}: non-finite value {token!r}", number)
-        values.append(value)
-    return values
+    return [parse_number(token, path, number, what) for token in tokens]
+
+
+def _check_coordinates(path: Path, table: torch.Tensor, line_numbers: Sequence[int]) -> None:
+    """Refuse pose values (any column of ``table``) beyond :data:`MAX_COORDINATE` in magnitude."""
+    bad = (table.abs() > MAX_COORDINATE).any(dim=-1).nonzero()
+    if bad.numel():
+        i = int(bad[0])
+        raise FileFormatError(
+            path, f"pose value {float(table[i].abs().max()):.6g} is beyond {MAX_COORDINATE:g} in magnitude",
+            line_numbers[i],
+        )
+
+
+def _check_increasing(
+    path: Path,
+    values: torch.Tensor,
+    line_numbers: Sequence[int],
+    what: str,
+    order_rule: TimestampOrder = TimestampOrder.strict,
+) -> torch.Tensor:
+    """The order in which to keep the rows of ``values`` (the identity unless ``order_rule`` is ``sort``).
+
+    Refuses values that go back (unless sorting), repeats under ``strict``, and all-equal values (more
+    than one) otherwise. Errors name the line of the offending value.
+    """
+    sort = order_rule is TimestampOrder.sort
+    order = torch.argsort(values, stable=True) if sort else torch.arange(values.numel())
+    ordered = values[order]
+    steps = ordered[1:] - ordered[:-1]
+    bad = ((steps < 0) | (steps == 0) & (order_rule is TimestampOrder.strict)).nonzero()
+    if bad.numel():
+        i = int(bad[0])
+        first, second = int(order[i]), int(order[i + 1])
+        relation = "repeats" if bool(steps[i] == 0) else "goes back from"
+        raise FileFormatError(
+            path,
+            f"{what} {float(values[second])!r} {relation} {float(values[first])!r} at line {line_numbers[first]}",
+            line_numbers[second],
+        )
+    if steps.numel() and bool((steps == 0).all()):
+        raise FileFormatError(path, f"all {values.numel()} {what}s are equal ({float(values[0])!r})", line_numbers[-1])
+    return order
 
 
 def _numeric_table(
@@ -92,7 +140,7 @@ def _numeric_table(
     line_numbers: list[int] = []
     rows: list[list[float]] = []
     for number, text in _data_lines(path):
-        tokens = [t.strip() for t in text.split(delimiter)] if delimiter else text.split()
+        tokens = [t.strip(" \t") for t in text.split(delimiter)] if delimiter else split_fields(text)
         n = len(tokens)
         ok = n >= counts[0] if min_count else n in counts
         if not ok:
@@ -190,22 +238,29 @@ def _as_path(path: str | Path) -> Path:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def read_tum(path: str | Path) -> Trajectory:
+def read_tum(path: str | Path, timestamps: TimestampOrder = TimestampOrder.repeats) -> Trajectory:
     """Read a TUM trajectory ``timestamp tx ty tz qx qy qz qw`` (``#`` comments and blank lines skipped).
 
+    Args:
+        timestamps: which timestamp orders are accepted (:class:`TimestampOrder`; by default non-decreasing).
+
     Returns:
-        A :class:`Trajectory` with timestamps (s); quaternions are converted to (w, x, y, z) and normalised.
+        A :class:`Trajectory` with non-decreasing timestamps (s); quaternions are converted to (w, x, y, z)
+        and normalised.
 
     Raises:
-        FileFormatError: naming the file and line of the first malformed line.
+        FileFormatError: naming the file and line of the first malformed line, or of the first timestamp
+            that breaks ``timestamps``.
     """
     path = _as_path(path)
     line_numbers, rows = _numeric_table(path, (8,), "TUM line (timestamp tx ty tz qx qy qz qw)")
     table = torch.tensor(rows, dtype=torch.float64)
+    _check_coordinates(path, table[:, 1:4], line_numbers)
+    order = _check_increasing(path, table[:, 0], line_numbers, "timestamp", TimestampOrder(timestamps))
     quaternion_xyzw = table[:, 4:8]
     quaternion_wxyz = _quaternions_wxyz(path, quaternion_xyzw[:, [3, 0, 1, 2]], line_numbers)
     poses = make_pose(quaternion_to_matrix(quaternion_wxyz), table[:, 1:4])
-    return Trajectory(poses, table[:, 0].clone())
+    return Trajectory(poses[order], table[order, 0].clone())
 
 
 def write_tum(path: str | Path, traj: Trajectory) -> None:
@@ -227,12 +282,17 @@ def write_tum(path: str | Path, traj: Trajectory) -> None:
 def read_kitti(path: str | Path) -> Trajectory:
     """Read a KITTI odometry pose file: 12 numbers per line (row-major 3x4 ``T_world_cam0``).
 
-    Lines of 13 numbers (kitti-odom-eval's "first format": ``frame_index T00 ... T23``) are accepted too;
-    the frame indices are then kept as decimal strings in ``names`` (read them with
-    :func:`kitti_frame_indices`). Every line of a file must use the same format.
+    Lines of 13 numbers (kitti-odom-eval's "first format": ``frame_index T00 ... T23``, used for results
+    with missing frames) are accepted too; the frame indices must increase and are kept as decimal strings
+    in ``names`` (read them with :func:`kitti_frame_indices`; :func:`associate_kitti` pairs the frames).
+    Every line of a file must use the same format.
 
     Returns:
         A :class:`Trajectory` without timestamps (see :func:`read_kitti_times`).
+
+    Raises:
+        FileFormatError: naming the file and line of a malformed line, a frame index that is not a
+            non-negative integer, or one that repeats or goes back.
     """
     path = _as_path(path)
     line_numbers, rows = _numeric_table(path, (12, 13), "KITTI line (12 numbers, or frame index + 12)")
@@ -241,11 +301,51 @@ def read_kitti(path: str | Path) -> Trajectory:
     if table.shape[1] == 13:
         indices = table[:, 0]
         for i, value in enumerate(indices.tolist()):
-            if value != int(value) or value < 0:
-                raise FileFormatError(path, f"frame index {value!r} is not a non-negative integer", line_numbers[i])
+            if value != int(value) or not 0 <= value <= MAX_FRAME_INDEX:
+                raise FileFormatError(
+                    path, f"frame index {value!r} is not an integer in [0, {MAX_FRAME_INDEX}]", line_numbers[i]
+                )
+        _check_increasing(path, indices, line_numbers, "frame index")
         names = [str(int(v)) for v in indices.tolist()]
         table = table[:, 1:]
+    _check_coordinates(path, table, line_numbers)
     return Trajectory(_poses_from_rows(path, table, line_numbers), None, names)
+
+
+# Largest KITTI frame index read from a 13-number line (a day of frames at 10 kHz).
+MAX_FRAME_INDEX = 10**9
+
+
+def associate_kitti(
+    traj_gt: Trajectory, traj_est: Trajectory, gt_name: str = "ground truth", est_name: str = "estimate"
+) -> tuple[Trajectory, Trajectory]:
+    """Pair KITTI poses by frame index: pose ``i`` of a 12-number file is frame ``i``; a 13-number file
+    (kitti-odom-eval's format for results with missing frames) names its frames.
+
+    Returns:
+        ``(gt, est)`` of equal length holding the frames of the estimate, in its order.
+
+    Raises:
+        TrajectoryError: naming ``gt_name`` / ``est_name``: without frame indices, the lengths differ; with
+            them, an estimated frame is not in the ground truth.
+    """
+    if traj_est.names is None and traj_gt.names is None:
+        if len(traj_gt) != len(traj_est):
+            raise TrajectoryError(
+                f"KITTI files without frame indices must have one pose per frame each: {gt_name} has "
+                f"{len(traj_gt)}, {est_name} has {len(traj_est)} (a 13-number file names its frames)"
+            )
+        return traj_gt, traj_est
+    gt_frames = kitti_frame_indices(traj_gt).tolist()
+    row_of_frame = {frame: row for row, frame in enumerate(gt_frames)}
+    est_frames = kitti_frame_indices(traj_est).tolist()
+    missing = [frame for frame in est_frames if frame not in row_of_frame]
+    if missing:
+        raise TrajectoryError(
+            f"{est_name}: frame {missing[0]} is not in {gt_name} ({len(missing)} of {len(est_frames)} frames "
+            f"missing; the ground truth has frames {gt_frames[0]} .. {gt_frames[-1]})"
+        )
+    return traj_gt.subset([row_of_frame[frame] for frame in est_frames]), traj_est
 
 
 def kitti_frame_indices(traj: Trajectory) -> torch.Tensor:
@@ -266,10 +366,16 @@ def write_kitti(path: str | Path, traj: Trajectory) -> None:
 
 
 def read_kitti_times(path: str | Path) -> torch.Tensor:
-    """Read a KITTI ``times.txt``: one timestamp (s) per line. Returns ``(N,)`` float64."""
+    """Read a KITTI ``times.txt``: one timestamp (s) per line, increasing. Returns ``(N,)`` float64.
+
+    Raises:
+        FileFormatError: naming the line of a malformed value, or of a timestamp that repeats or goes back.
+    """
     path = _as_path(path)
-    _, rows = _numeric_table(path, (1,), "KITTI times line (one timestamp)")
-    return torch.tensor(rows, dtype=torch.float64)[:, 0]
+    line_numbers, rows = _numeric_table(path, (1,), "KITTI times line (one timestamp)")
+    times = torch.tensor(rows, dtype=torch.float64)[:, 0]
+    _check_increasing(path, times, line_numbers, "timestamp")
+    return times
 
 
 def write_kitti_times(path: str | Path, timestamps: torch.Tensor) -> None:
@@ -293,6 +399,7 @@ def read_pose_matrix_file(path: str | Path) -> torch.Tensor:
     if len(rows) != 4:
         raise FileFormatError(path, f"expected 4 rows of 4 numbers, got {len(rows)} rows")
     pose = torch.tensor(rows, dtype=torch.float64)
+    _check_coordinates(path, pose, line_numbers)
     if not torch.allclose(pose[3], pose.new_tensor([0.0, 0.0, 0.0, 1.0]), atol=1e-6, rtol=0.0):
         raise FileFormatError(path, f"last row must be 0 0 0 1, got {pose[3].tolist()}", line_numbers[3])
     pose[:3, :3] = _proper_rotations(path, pose[None, :3, :3], line_numbers[:1])[0]
@@ -336,20 +443,22 @@ def read_frame_pose_folder(folder: str | Path) -> Trajectory:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def read_euroc_csv(path: str | Path) -> Trajectory:
+def read_euroc_csv(path: str | Path, timestamps: TimestampOrder = TimestampOrder.repeats) -> Trajectory:
     """Read an EuRoC MAV ground-truth CSV (``t[ns], px, py, pz, qw, qx, qy, qz, ...``; ``#`` header).
 
     Timestamps are converted from nanoseconds to seconds as ``float(t) / 1e9`` (as evo does), columns after
-    the quaternion (velocities, biases) are ignored.
+    the quaternion (velocities, biases) are ignored. ``timestamps`` as in :func:`read_tum`.
     """
     path = _as_path(path)
     line_numbers, rows = _numeric_table(
         path, (8,), "EuRoC CSV line (t[ns], p xyz, q wxyz, ...)", delimiter=",", min_count=True
     )
     table = torch.tensor(rows, dtype=torch.float64)
+    _check_coordinates(path, table[:, 1:4], line_numbers)
+    order = _check_increasing(path, table[:, 0], line_numbers, "timestamp", TimestampOrder(timestamps))
     quaternion_wxyz = _quaternions_wxyz(path, table[:, 4:8], line_numbers)
     poses = make_pose(quaternion_to_matrix(quaternion_wxyz), table[:, 1:4])
-    return Trajectory(poses, table[:, 0] / 1e9)
+    return Trajectory(poses[order], table[order, 0] / 1e9)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -372,7 +481,7 @@ def read_visloc_poses(path: str | Path) -> Trajectory:
     line_numbers: list[int] = []
     rows: list[list[float]] = []
     for number, text in _data_lines(path):
-        tokens = text.split()
+        tokens = split_fields(text)
         if len(tokens) < 8:
             raise FileFormatError(
                 path, f"visloc line: expected 'name qw qx qy qz tx ty tz [...]', got {len(tokens)} fields", number
@@ -383,6 +492,7 @@ def read_visloc_poses(path: str | Path) -> Trajectory:
     if not rows:
         raise FileFormatError(path, "visloc file: the file holds no poses")
     table = torch.tensor(rows, dtype=torch.float64)
+    _check_coordinates(path, table[:, 4:7], line_numbers)
     quaternion_wxyz = _quaternions_wxyz(path, table[:, 0:4], line_numbers)
     T_cam_world = make_pose(quaternion_to_matrix(quaternion_wxyz), table[:, 4:7])
     return Trajectory(se3_inverse(T_cam_world), None, names)

@@ -18,6 +18,12 @@
 
 Files are encoded and written by a small thread pool while the next frame renders; every file is written
 atomically. The output is byte-for-byte a function of the frames (no timestamps of the writing).
+
+**Completion marker.** Each writer first removes ``posekit-synth.complete`` from ``OUT`` and writes
+``posekit-synth.incomplete``; when every file is written it writes ``posekit-synth.complete`` (the frame
+count of each sequence, JSON) and removes the other. An interrupted run leaves ``posekit-synth.incomplete``
+(or, for a folder from before the marker, neither), which ``posekit data check`` reports
+(:func:`posekit.data.verify.check_synth_markers`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import torch
 
 from posekit.data.calibration import CAMERA_INTRINSICS_TXT, INTRINSICS_YAML
 from posekit.data.synth.png import encode_png
+from posekit.data.verify import SYNTH_COMPLETE_MARKER as COMPLETE_MARKER
+from posekit.data.verify import SYNTH_INCOMPLETE_MARKER as INCOMPLETE_MARKER
 from posekit.errors import ShapeError
 from posekit.fileio import atomic_write_bytes, atomic_write_text
 from posekit.geometry import PinholeIntrinsics
@@ -145,6 +153,19 @@ def write_metadata(out_dir: Path, metadata: dict) -> None:
     atomic_write_text(Path(out_dir) / METADATA_FILE, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
 
 
+def _mark_started(out_dir: Path) -> None:
+    """Before the first file: the output is incomplete until :func:`_mark_complete`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / COMPLETE_MARKER).unlink(missing_ok=True)
+    atomic_write_text(out_dir / INCOMPLETE_MARKER, "posekit synth: writing; this file is removed when it ends\n")
+
+
+def _mark_complete(out_dir: Path, counts: Sequence[int]) -> None:
+    """After the last file (every writer thread joined): the frame counts, then the in-progress marker goes."""
+    atomic_write_text(out_dir / COMPLETE_MARKER, json.dumps({"frames_per_sequence": list(counts)}) + "\n")
+    (out_dir / INCOMPLETE_MARKER).unlink(missing_ok=True)
+
+
 def write_7scenes(
     out_dir: str | Path,
     sequences: Sequence[Iterable[SyntheticFrame]],
@@ -166,7 +187,7 @@ def write_7scenes(
         The number of frames written per sequence.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _mark_started(out_dir)
     atomic_write_text(out_dir / CAMERA_INTRINSICS_TXT, camera_matrix_text(intrinsics))
     test = set(test_sequences)
     if not test <= set(range(len(sequences))):
@@ -190,6 +211,7 @@ def write_7scenes(
                 writer.submit(lambda p=stem.with_name(stem.name + ".pose.txt"), t=pose: write_pose_matrix_file(p, t))
                 count += 1
             counts.append(count)
+    _mark_complete(out_dir, counts)
     return counts
 
 
@@ -217,6 +239,7 @@ def write_tum_rgbd(
         The number of frames written per sequence.
     """
     counts = []
+    _mark_started(Path(out_dir))
     with ParallelFileWriter(workers) as writer:
         for folder, frames in zip(tum_sequence_dirs(out_dir, len(sequences)), sequences):
             (folder / "rgb").mkdir(parents=True, exist_ok=True)
@@ -237,4 +260,5 @@ def write_tum_rgbd(
                 trajectory = Trajectory(torch.from_numpy(np.stack(poses)), torch.tensor(stamps, dtype=torch.float64))
                 write_tum(folder / "groundtruth.txt", trajectory)
             counts.append(len(stamps))
+    _mark_complete(Path(out_dir), counts)
     return counts
