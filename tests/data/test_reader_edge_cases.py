@@ -217,3 +217,12 @@ def test_every_reader_error_is_a_posekit_error(tmp_path):
             scan_dataset(fmt, root)
         except PosekitError:
             pass
+
+
+def test_pose_statistics_file_that_is_not_utf8_names_the_file(tmp_path):
+    from posekit.data.poses import PoseStats
+
+    path = tmp_path / "pose_stats.json"
+    path.write_bytes(b'{"mean": [0, 0, 0]\n\xff}')
+    with pytest.raises(FileFormatError, match=r"pose_stats\.json:2: not UTF-8"):
+        PoseStats.load(path)

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from posekit.errors import DatasetError, FileFormatError, ShapeError
-from posekit.fileio import atomic_write_text
+from posekit.fileio import atomic_write_text, read_text
 from posekit.geometry import (
     euler_to_matrix,
     log_to_quaternion,
@@ -125,9 +125,7 @@ class PoseStats:
     @classmethod
     def load(cls, path: str | Path) -> PoseStats:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileFormatError(path, "file not found") from None
+            data = json.loads(read_text(path))
         except json.JSONDecodeError as error:
             raise FileFormatError(path, f"invalid JSON: {error.msg}", error.lineno) from None
         try:

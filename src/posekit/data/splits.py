@@ -182,6 +182,6 @@ def _write_split(path: Path, index: DatasetIndex, source: SplitSource, policy: S
         **{split.value: sorted(k for k, v in of_frame.items() if v is split) for split in (Split.TRAIN, Split.VAL, Split.TEST)},
     }
     text = json.dumps(content, indent=1) + "\n"
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
+    if path.is_file() and path.read_bytes() == text.encode("utf-8"):
         return
     atomic_write_text(path, text)
