@@ -71,6 +71,13 @@ def invoke(*args) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
 
 
+def message_lines(result: Result) -> list[str]:
+    """The lines a CLI call printed, less the one status line of a heavy command (its CPU threads)."""
+    from posekit.cli.threads import ANNOUNCEMENT_PREFIX
+
+    return [line for line in result.output.splitlines() if not line.startswith(ANNOUNCEMENT_PREFIX)]
+
+
 def check_ok(result: Result) -> Result:
     """Assert that a CLI call succeeded, showing its output and exception otherwise."""
     assert result.exit_code == 0, (result.output, repr(result.exception))

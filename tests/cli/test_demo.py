@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from posekit.demo.plane import run_plane_demo
-from tests.conftest import invoke
+from tests.conftest import invoke, message_lines
 
 
 def test_plane_demo_recovers_motion_to_a_millimetre():
@@ -26,7 +26,8 @@ def test_demo_command_prints_the_table():
 def test_bad_size_is_a_usage_error():
     out = invoke(*["demo", "plane", "--size", "big"])
     assert out.exit_code == 2
-    assert "expected a size HxW" in out.output and out.output.count("\n") == 1
+    lines = message_lines(out)
+    assert len(lines) == 1 and "expected a size HxW" in lines[0]
 
 
 def test_python_dash_m_posekit_runs():

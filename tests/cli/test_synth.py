@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import trimesh
-from tests.conftest import invoke
+from tests.conftest import invoke, message_lines
 
 
 def _tree(folder):
@@ -86,7 +86,8 @@ def test_mesh_scene_from_the_command_line(tmp_path):
 def test_bad_requests_give_a_one_line_error_and_exit_code_2(tmp_path, args, message):
     result = invoke("synth", "--frames", 2, *args, "--out", tmp_path / "out")
     assert result.exit_code == 2
-    assert message in result.output and result.output.count("\n") == 1
+    lines = message_lines(result)
+    assert len(lines) == 1 and message in lines[0]
 
 
 def test_refuses_to_write_into_a_folder_that_is_not_empty(tmp_path):

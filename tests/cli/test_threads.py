@@ -33,13 +33,13 @@ def test_heavy_command_sets_and_announces_the_threads(monkeypatch):
         monkeypatch.setenv(name, "1")  # restored after the test
     try:
         out = CliRunner().invoke(cli, ["--threads", "3", "synth", "--frames", "0"])
-        assert "posekit: 3 CPU threads (--threads / POSEKIT_THREADS" in out.output
+        assert "posekit: threads: 3 CPU threads (--threads / POSEKIT_THREADS" in out.output
         assert torch.get_num_threads() == 3
         import os
 
         assert os.environ["OMP_NUM_THREADS"] == "3"
         out = CliRunner().invoke(cli, ["synth", "--frames", "0"], env={"POSEKIT_THREADS": "2", "OMP_NUM_THREADS": "1"})
-        assert "posekit: 2 CPU threads" in out.output and torch.get_num_threads() == 2
+        assert "posekit: threads: 2 CPU threads" in out.output and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 

@@ -15,7 +15,7 @@ import sys
 import click
 
 from posekit import __version__
-from posekit.cli.threads import HEAVY_COMMANDS, apply_threads
+from posekit.cli.threads import HEAVY_COMMANDS, LIGHT_SUBCOMMANDS, apply_threads
 from posekit.errors import PosekitError
 
 # Modules of this package that each define ``command`` (a click command or group), in help order.
@@ -62,7 +62,8 @@ class _PosekitGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)
-        if name in HEAVY_COMMANDS and not any(arg in ("-h", "--help") for arg in rest):
+        light = bool(rest) and (name, rest[0]) in LIGHT_SUBCOMMANDS
+        if name in HEAVY_COMMANDS and not light and not any(arg in ("-h", "--help") for arg in rest):
             apply_threads(ctx.params.get("threads"), announce=True)
         return name, command, rest
 

@@ -14,6 +14,10 @@ import sys
 
 # Commands that run networks or heavy numerics: ``--threads`` is applied (and announced) before they run.
 HEAVY_COMMANDS = frozenset({"train", "eval", "demo", "synth", "predict"})
+# Sub-commands of a heavy group that are light (``eval traj`` is ``eval-traj``): no threads line for them.
+LIGHT_SUBCOMMANDS = frozenset({("eval", "traj")})
+# The one status line a heavy command prints on stderr before it runs.
+ANNOUNCEMENT_PREFIX = "posekit: threads: "
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -55,5 +59,5 @@ def apply_threads(requested: int | None, announce: bool = False) -> int:
     except RuntimeError:  # only allowed once, before any inter-op work started
         pass
     if announce:
-        print(f"posekit: {threads} CPU thread{'s' if threads > 1 else ''} ({source}; set --threads N)", file=sys.stderr)
+        print(f"{ANNOUNCEMENT_PREFIX}{threads} CPU thread{'s' if threads > 1 else ''} ({source}; set --threads N)", file=sys.stderr)
     return threads
