@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -97,3 +98,24 @@ def test_euroc_reads_the_csv_ground_truth_and_a_tum_estimate(trajectories_dir):
     out = run(evo / "V102_groundtruth.csv", evo / "V102.txt", "--format", "euroc", "--align", "se3", "--json")
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["rmse"] == pytest.approx(0.091727, abs=5e-7)
+
+
+
+def test_non_finite_delta_is_a_one_line_error(tum_pair):
+    for delta, unit in (("inf", "f"), ("1e30", "f"), ("nan", "m"), ("inf", "m")):
+        result = run(*tum_pair, "--metric", "rpe", "--delta", delta, "--delta-unit", unit)
+        assert result.exit_code == 2, (delta, unit, result.output)
+        assert result.output.startswith("posekit: error:") and result.output.count("\n") == 1
+
+
+def test_statistics_that_overflow_are_refused_not_printed_as_infinity(tmp_path):
+    times = 1.0 + torch.arange(3, dtype=torch.float64)
+    rotations = torch.eye(3, dtype=torch.float64).expand(3, 3, 3)
+    far = torch.tensor([[0.0, 0.0, 0.0], [9e11, 0.0, 0.0], [-9e11, 0.0, 0.0]], dtype=torch.float64)
+    write_tum(tmp_path / "gt.txt", Trajectory(make_pose(rotations, torch.zeros(3, 3, dtype=torch.float64)), times))
+    write_tum(tmp_path / "est.txt", Trajectory(make_pose(rotations, far), times))
+    result = run(tmp_path / "gt.txt", tmp_path / "est.txt", "--json")
+    if result.exit_code == 0:  # sse = 1.6e24 is finite: the JSON must parse with finite numbers only
+        assert all(map(math.isfinite, json.loads(result.output).values()))
+    else:
+        assert result.exit_code == 2 and result.output.startswith("posekit: error:")

@@ -10,6 +10,7 @@ statistics (``.json`` / ``.npz``, read by ``posekit res``); ``--save-plot`` a PN
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -109,6 +110,7 @@ def command(gt: Path, est: Path, file_format: str, metric: str, relation: str | 
                 "--save-plot, --align-origin)"
             )
         numbers, title = _kitti(traj_ref, traj_est, align)
+        _check_finite(numbers)
         click.echo(json.dumps(numbers) if as_json else format_table(numbers, title))
         return
     traj_ref, traj_est = synchronise(traj_ref, traj_est, fmt, options)
@@ -129,10 +131,21 @@ def command(gt: Path, est: Path, file_format: str, metric: str, relation: str | 
             result.errors.numpy(), positions, x_values, "t (s)" if traj_ref.timestamps is not None else "pose index",
             evaluation.title, result.unit,
         )
+    _check_finite(result.statistics)
     if as_json:
         click.echo(json.dumps(result.statistics))
     else:
         click.echo(format_table(result.statistics, evaluation.title, result.errors.numel()))
+
+
+def _check_finite(statistics: dict[str, float]) -> None:
+    """Refuse to print a non-finite statistic (``--json`` would not be JSON, a table would mislead)."""
+    bad = [name for name, value in statistics.items() if not math.isfinite(value)]
+    if bad:
+        raise TrajectoryError(
+            f"the {', '.join(bad)} of the errors overflowed to a non-finite number: the trajectories hold values "
+            "too large to compare (check their units)"
+        )
 
 
 __all__ = ["PoseRelation", "command", "format_table"]

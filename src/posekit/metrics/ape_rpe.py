@@ -19,6 +19,7 @@ other): see :func:`posekit.metrics.sync.associate_trajectories`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -235,11 +236,13 @@ def rpe_pairs(
     Raises:
         TrajectoryError: ``delta`` not positive (or not an integer for frames), or no pair found.
     """
-    if not delta > 0:
-        raise TrajectoryError(f"RPE delta must be positive, got {delta}")
+    if not (delta > 0 and math.isfinite(delta)):
+        raise TrajectoryError(f"RPE delta must be a finite positive number, got {delta}")
     if delta_unit is Unit.frames:
         if float(delta) != int(delta):
             raise TrajectoryError(f"RPE delta must be an integer number of frames, got {delta}")
+        if delta >= len(traj):
+            raise TrajectoryError(f"RPE: delta = {delta:g} frames produced no pose pairs among {len(traj)} poses")
         pairs = _pairs_by_index(len(traj), int(delta), all_pairs)
     elif delta_unit is Unit.meters:
         pairs = _pairs_by_steps(_path_steps(traj.positions), float(delta), float(delta) * rel_tol, all_pairs)
