@@ -22,6 +22,7 @@ LEVELS = {
     "baselines": 3,
     "training": 4,
     "viz": 4,
+    "fusion": 5,
     "demo": 5,
     "cli": 5,
     "__main__": 5,
