@@ -40,3 +40,29 @@ def test_write_record_trajectories_rejects_clashes(tmp_path):
         write_record_trajectories(tmp_path, "m", traj)
     with pytest.raises(TrajectoryError, match="strictly increasing"):
         write_record_trajectories(tmp_path, "m", Trajectory(ground_truth(2), torch.zeros(2, dtype=torch.float64), ["r/0", "r/1"]))
+
+
+def test_metric_per_record_never_pairs_across_records():
+    """Two records whose estimates are each exact up to their own rigid offset: per-record SE(3)-aligned ATE
+    and RPE are 0; aligned together (one trajectory) ATE is not, and RPE's cross-record pair is not."""
+    from functools import partial
+
+    from posekit.geometry import se3_exp
+    from posekit.metrics import AlignmentType, compute_ape, compute_rpe
+    from posekit.fusion.records import trajectory_metric_per_record
+
+    gt = ground_truth(10)
+    offset_a = se3_exp(torch.tensor([1.0, 0.0, 0.0, 0.0, 0.3, 0.0], dtype=torch.float64))
+    offset_b = se3_exp(torch.tensor([0.0, -2.0, 0.5, 0.2, 0.0, 0.0], dtype=torch.float64))
+    est_poses = torch.cat((offset_a @ gt[:5], offset_b @ gt[5:]))
+    names = [f"a/{i}" for i in range(5)] + [f"b/{i}" for i in range(5)]
+    stamps = torch.arange(10, dtype=torch.float64)
+    traj_gt, traj_est = Trajectory(gt, stamps, names), Trajectory(est_poses, stamps, names)
+    ate = trajectory_metric_per_record(traj_gt, traj_est, lambda g, e: compute_ape(g, e, alignment=AlignmentType.se3))
+    rpe = trajectory_metric_per_record(traj_gt, traj_est, partial(compute_rpe, delta=1))
+    assert set(ate) == {"a", "b", "pooled"}
+    assert ate["pooled"]["max"] < 1e-9 and rpe["pooled"]["max"] < 1e-9
+    assert compute_ape(traj_gt, traj_est, alignment=AlignmentType.se3).statistics["max"] > 0.1
+    assert compute_rpe(traj_gt, traj_est, delta=1).statistics["max"] > 0.1
+    with pytest.raises(TrajectoryError, match="same frames"):
+        trajectory_metric_per_record(traj_gt, Trajectory(est_poses, stamps, names[::-1]), partial(compute_rpe, delta=1))

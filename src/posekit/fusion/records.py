@@ -6,21 +6,26 @@ RPE would pair frames across the gap. These helpers split a :class:`~posekit.met
 by record and write one TUM file per record, ``<stem>.<record>.tum`` (``<stem>.tum`` when there is a single,
 unnamed record). The poses are written as estimated (never aligned).
 
-How an evaluation uses them (``write_absolute_evaluation``)::
+How an evaluation uses them (``write_absolute_evaluation``, ``eval relpose``)::
 
     write_record_trajectories(eval_dir, method, Trajectory(T_world_cam_est, timestamps, names))
     write_record_trajectories(eval_dir, f"{method}.gt", Trajectory(T_world_cam_gt, timestamps, names))
+    ate = trajectory_metric_per_record(gt, est, lambda g, e: compute_ape(g, e, alignment=AlignmentType.se3))
+
+(the estimate written unaligned; the alignment lives only inside the metric).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
 from posekit.errors import TrajectoryError
+from posekit.metrics.ape_rpe import MetricResult
+from posekit.metrics.statistics import compute_statistics
 from posekit.metrics.trajectory import Trajectory
 from posekit.metrics.trajectory_files import write_tum
 
@@ -90,3 +95,32 @@ def write_record_trajectories(folder: str | Path, stem: str, traj: Trajectory) -
     for record, part in parts.items():
         write_tum(paths[record], part)
     return paths
+
+
+def trajectory_metric_per_record(
+    traj_gt: Trajectory, traj_est: Trajectory, metric: Callable[[Trajectory, Trajectory], MetricResult]
+) -> dict[str, dict[str, float]]:
+    """An APE or RPE metric computed on each record separately (its own alignment; RPE pairs never cross a
+    record) and pooled over the per-record errors (key ``"pooled"``).
+
+    Args:
+        traj_gt, traj_est: the same frames in the same order, with names ``"<record>/<frame>"``.
+        metric: e.g. ``lambda gt, est: compute_ape(gt, est, alignment=AlignmentType.se3)`` or
+            ``functools.partial(compute_rpe, delta=1)``.
+
+    Returns:
+        ``{record: statistics, ..., "pooled": statistics}`` (statistics as :func:`compute_statistics`).
+
+    Raises:
+        TrajectoryError: the two trajectories do not name the same frames.
+    """
+    if traj_gt.names is None or traj_gt.names != traj_est.names:
+        raise TrajectoryError("trajectory_metric_per_record: both trajectories must name the same frames in order")
+    out: dict[str, dict[str, float]] = {}
+    pooled = []
+    for record, rows in group_by_record(traj_gt.names).items():
+        result = metric(traj_gt.subset(rows), traj_est.subset(rows))
+        out[record] = result.statistics
+        pooled.append(result.errors)
+    out["pooled"] = compute_statistics(torch.cat(pooled))
+    return out
