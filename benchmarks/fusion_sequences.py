@@ -45,7 +45,7 @@ from posekit.fusion.sequence import fuse_sequence
 from posekit.geometry import relative_pose, se3_exp
 from posekit.metrics import Trajectory, absolute_pose_errors, read_tum, write_tum
 from posekit.metrics.kitti_odometry import kitti_segment_errors
-from posekit.metrics.alignment import AlignmentType
+from posekit.metrics.alignment import AlignmentType, align_trajectory
 from posekit.metrics.ape_rpe import PoseRelation, compute_ape
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -74,13 +74,22 @@ def _consecutive(n: int) -> torch.Tensor:
 
 
 def _fuse(T_abs: torch.Tensor, steps: torch.Tensor, step_ok: torch.Tensor, sigma_abs: torch.Tensor,
-          sigma_rel: torch.Tensor, robust: str = "huber", every: int | None = None) -> torch.Tensor:
-    """One record; failed VO steps are left out (the graph bridges them through the absolute factors)."""
-    keep = step_ok.clone()
-    pairs = _consecutive(T_abs.shape[0])[keep]
+          sigma_rel: torch.Tensor, records: list[str] | None = None, robust: str = "huber",
+          every: int | None = None) -> torch.Tensor:
+    """Steps ``k -> k+1`` that failed (or cross two records: ``step_ok`` False) are left out."""
+    pairs = _consecutive(T_abs.shape[0])[step_ok]
     absolute = AbsoluteMeasurements(T_abs, sigma_abs)
-    relative = RelativeMeasurements(pairs, steps[keep], sigma_rel)
-    return fuse_sequence(absolute, relative, options=FusionOptions(robust=robust), absolute_every=every).T_world_cam
+    relative = RelativeMeasurements(pairs, steps[step_ok], sigma_rel)
+    return fuse_sequence(absolute, relative, records, FusionOptions(robust=robust), absolute_every=every).T_world_cam
+
+
+def _chain_per_record(T_first: torch.Tensor, steps: torch.Tensor, records: list[str]) -> torch.Tensor:
+    """Dead reckoning within each record from ``T_first`` at the record's first frame (``(N, 4, 4)``)."""
+    out = T_first.clone()
+    for k in range(1, len(records)):
+        if records[k] == records[k - 1]:
+            out[k] = out[k - 1] @ steps[k - 1]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -113,62 +122,99 @@ def _cached_vo(path: Path, compute, n: int) -> tuple[torch.Tensor, torch.Tensor]
     return steps, ok
 
 
+def _aligned_per_record(T_est: torch.Tensor, T_gt: torch.Tensor, records: list[str]) -> torch.Tensor:
+    """``T_est`` moved by the SE(3) Umeyama alignment of its positions to the ground truth, per record."""
+    out = T_est.clone()
+    for record in dict.fromkeys(records):
+        rows = [k for k, r in enumerate(records) if r == record]
+        stamps = torch.arange(len(rows), dtype=torch.float64)
+        aligned, _ = align_trajectory(Trajectory(T_est[rows], stamps), Trajectory(T_gt[rows], stamps), AlignmentType.se3)
+        out[rows] = aligned.poses
+    return out
+
+
+def _held_out(order: int, spec: str) -> bool:
+    """``800-999`` (a frame range) or ``blocks:N:K`` (every K-th block of N frames, as ``SplitPolicy``)."""
+    if spec.startswith("blocks:"):
+        _, block, every = spec.split(":")
+        return (order // int(block)) % int(every) == int(every) - 1
+    first, last = (int(v) for v in spec.split("-"))
+    return first <= order <= last
+
+
 def sevenscenes(args: argparse.Namespace) -> dict:
     from posekit.data import FrameLoader, FrameTransform, load_index  # noqa: PLC0415
 
     index = load_index("frames", args.data / "7scenes_redkitchen_seq01")
     frames = sorted(index.frames, key=lambda f: f.order)
-    train = [f for f in frames if f.order < 800]
-    test = [f for f in frames if 800 <= f.order <= 999]
+    train = [f for f in frames if not _held_out(f.order, args.test)]
+    test = [f for f in frames if _held_out(f.order, args.test)]
     names = [f"{f.record_id}/{f.frame_id}" for f in test]
+    # records: runs of consecutive frames (a held-out block); never linked by the graph
+    records, run = [], 0
+    for k, f in enumerate(test):
+        run += int(k > 0 and f.order != test[k - 1].order + 1)
+        records.append(f"run{run:03d}")
+    n = len(test)
     T_gt = torch.stack([f.T_world_cam for f in test]).double()
-    write_tum(args.out / "gt.tum", Trajectory(T_gt, torch.arange(len(test), dtype=torch.float64)))
-    loader = FrameLoader(FrameTransform(resize=tuple(args.size)))
-    loaded = [loader.load(f) for f in test]
-    images = torch.stack([x.image for x in loaded])
-    depths = torch.stack([x.depth for x in loaded])
-    intrinsics = loaded[0].intrinsics
-    vo = {"direct": _cached_vo(args.out / "vo_direct.csv", lambda: direct_odometry(images, depths, intrinsics), len(test)),
-          "ORB+PnP": _cached_vo(args.out / "vo_pnp.csv", lambda: pnp_odometry(images, depths, intrinsics), len(test))}
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_tum(args.out / "gt.tum", Trajectory(T_gt, torch.arange(n, dtype=torch.float64)))
+    same_record = torch.tensor([records[k] == records[k + 1] for k in range(n - 1)], dtype=torch.bool)
+
+    def load(size):
+        loader = FrameLoader(FrameTransform(resize=tuple(size)))
+        loaded = [loader.load(f) for f in test]
+        return torch.stack([x.image for x in loaded]), torch.stack([x.depth for x in loaded]), loaded[0].intrinsics
+
+    def masked(result):
+        return result[0], result[1] & same_record
+
+    vo = {"direct": _cached_vo(args.out / "vo_direct.csv", lambda: masked(direct_odometry(*load(args.size))), n),
+          "ORB+PnP": _cached_vo(args.out / "vo_pnp.csv", lambda: masked(pnp_odometry(*load(args.pnp_size))), n)}
     rows: list[dict] = []
     gt_steps = relative_pose(T_gt[:-1], T_gt[1:])
     for name, (steps, ok) in vo.items():
-        step_err = absolute_pose_errors(gt_steps, steps)
-        print(f"VO {name}: {int(ok.sum())}/{len(ok)} steps ok, step error median {float(step_err.translation.median()) * 100:.2f} cm "
-              f"/ {float(step_err.rotation_deg.median()):.2f} deg", file=sys.stderr)
+        step_err = absolute_pose_errors(gt_steps[ok], steps[ok])
+        print(f"VO {name}: {int(ok.sum())}/{int(same_record.sum())} steps ok, step error median "
+              f"{float(step_err.translation.median()) * 100:.2f} cm / {float(step_err.rotation_deg.median()):.2f} deg",
+              file=sys.stderr)
         rows.append(_row(f"VO {name} alone, first pose from ground truth (drift only)",
-                         chain_relative_poses(T_gt[0], steps), T_gt))
+                         _chain_per_record(T_gt, steps, records), T_gt))
     train_T = torch.stack([f.T_world_cam for f in train]).double()
-    mean_pose = _mean_pose(train_T)
-    rows.append(_row("mean training pose (trivial)", mean_pose.expand(len(test), 4, 4), T_gt))
-    rows.append(_row("last training frame 799 (trivial)", train_T[-1].expand(len(test), 4, 4), T_gt))
+    rows.append(_row("mean training pose (trivial)", _mean_pose(train_T).expand(n, 4, 4), T_gt))
+    train_orders = torch.tensor([f.order for f in train])
+    nearest = torch.stack([train_T[int(torch.argmin((train_orders - f.order).abs()))] for f in test])
+    rows.append(_row("nearest training frame in time (trivial, needs frame numbers)", nearest, T_gt))
     sigma_abs, sigma_rel = sigma_vector(*FIXED_ABS), sigma_vector(*FIXED_REL)
-    summary: dict = {}
+    summary: dict = {"records": len(set(records)), "frames": n}
+    stamps = torch.arange(n, dtype=torch.float64)
     for spec in args.absolute:
         method, run_dir = spec.split("=", 1)
         by_name = _read_absolute_run(Path(run_dir), method)
-        T_abs = torch.stack([by_name[n] for n in names]).double()
+        T_abs = torch.stack([by_name[name] for name in names]).double()
         rows.append(_row(f"{method} alone", T_abs, T_gt))
+        rows.append(_row(f"{method} after its best SE(3) fit to the GT per record (oracle: the shared error PGO cannot see)",
+                         _aligned_per_record(T_abs, T_gt, records), T_gt))
         for vo_name, (steps, ok) in vo.items():
-            estimated = sigmas_from_residuals([T_abs], [steps])
+            groups = {}
+            for k, r in enumerate(records):
+                groups.setdefault(r, []).append(k)
+            estimated = sigmas_from_residuals([T_abs[g] for g in groups.values()], [steps[g[:-1]] for g in groups.values()])
             label = f"{method} + VO {vo_name}"
             variants = {
-                f"{label}, PGO (fixed sigmas)": _fuse(T_abs, steps, ok, sigma_abs, sigma_rel),
-                f"{label}, PGO (sigmas from residuals)": _fuse(T_abs, steps, ok, estimated.absolute, estimated.relative),
-                f"{label}, VO mode: fix every {args.every} frames": _fuse(T_abs, steps, ok, sigma_abs, sigma_rel, every=args.every),
-                f"VO {vo_name} alone, first pose from {method}": chain_relative_poses(T_abs[0], steps),
+                f"{label}, PGO (fixed sigmas)": _fuse(T_abs, steps, ok, sigma_abs, sigma_rel, records),
+                f"{label}, PGO (sigmas from residuals)": _fuse(T_abs, steps, ok, estimated.absolute, estimated.relative, records),
+                f"{label}, VO mode: fix every {args.every} frames": _fuse(T_abs, steps, ok, sigma_abs, sigma_rel, records, every=args.every),
+                f"VO {vo_name} alone, first pose of each record from {method}": _chain_per_record(T_abs, steps, records),
             }
             for row_name, T_fused in variants.items():
                 rows.append(_row(row_name, T_fused, T_gt))
-                stem = row_name.split(",")[0].replace(" ", "_").replace("+", "").replace("__", "_")
                 if "PGO (sigmas from residuals)" in row_name:
-                    write_fusion_run(args.out, stem, Trajectory(T_fused, torch.arange(len(test), dtype=torch.float64), names), T_gt,
-                                     extra={"absolute_sigma_t_m": float(estimated.absolute[0]),
-                                            "absolute_sigma_r_deg": math.degrees(float(estimated.absolute[3])),
-                                            "relative_sigma_t_m": float(estimated.relative[0]),
-                                            "relative_sigma_r_deg": math.degrees(float(estimated.relative[3]))})
-            summary[f"{label} residual sigmas"] = [float(estimated.absolute[0]), math.degrees(float(estimated.absolute[3])),
-                                                   float(estimated.relative[0]), math.degrees(float(estimated.relative[3]))]
+                    stem = f"{method}_vo_{vo_name.replace('+', '_').lower()}"
+                    write_fusion_run(args.out, stem, Trajectory(T_fused, stamps, [f"{r}/{name}" for r, name in zip(records, names)]), T_gt)
+            summary[f"{label} residual sigmas (m, deg, m, deg)"] = [
+                float(estimated.absolute[0]), math.degrees(float(estimated.absolute[3])),
+                float(estimated.relative[0]), math.degrees(float(estimated.relative[3]))]
     _print_table(rows)
     return {"rows": rows, **summary}
 
@@ -257,8 +303,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="synthetic check only (no data)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--absolute", action="append", default=[], help="METHOD=RUN_DIR with eval/METHOD.{tum,csv}")
-    parser.add_argument("--size", type=int, nargs=2, default=(240, 320), help="VO image size H W")
+    parser.add_argument("--size", type=int, nargs=2, default=(120, 160), help="direct-alignment image size H W")
+    parser.add_argument("--pnp-size", type=int, nargs=2, default=(240, 320), help="ORB + PnP image size H W")
     parser.add_argument("--every", type=int, default=25, help="VO mode: absolute fix every N frames")
+    parser.add_argument("--test", default="800-999", help="7-Scenes held-out frames: FIRST-LAST or blocks:N:K")
     parser.add_argument("--out", type=Path, default=Path("/tmp/fusion/sequences"))
     args = parser.parse_args(argv)
     if args.quick or args.mode is None:
