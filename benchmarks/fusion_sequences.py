@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from posekit.errors import TrajectoryError
 from posekit.fusion.graph import FusionOptions
 from posekit.fusion.inputs import read_relative_csv, write_relative_csv
 from posekit.fusion.measurements import (
@@ -123,13 +124,17 @@ def _cached_vo(path: Path, compute, n: int) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def _aligned_per_record(T_est: torch.Tensor, T_gt: torch.Tensor, records: list[str]) -> torch.Tensor:
-    """``T_est`` moved by the SE(3) Umeyama alignment of its positions to the ground truth, per record."""
+    """``T_est`` moved by the SE(3) Umeyama alignment of its positions to the ground truth, per record (a mean
+    shift where the positions are degenerate)."""
     out = T_est.clone()
     for record in dict.fromkeys(records):
         rows = [k for k, r in enumerate(records) if r == record]
         stamps = torch.arange(len(rows), dtype=torch.float64)
-        aligned, _ = align_trajectory(Trajectory(T_est[rows], stamps), Trajectory(T_gt[rows], stamps), AlignmentType.se3)
-        out[rows] = aligned.poses
+        try:
+            aligned, _ = align_trajectory(Trajectory(T_est[rows], stamps), Trajectory(T_gt[rows], stamps), AlignmentType.se3)
+            out[rows] = aligned.poses
+        except TrajectoryError:  # degenerate positions (e.g. one retrieved pose for the whole block): shift only
+            out[rows, :3, 3] += (T_gt[rows, :3, 3] - T_est[rows, :3, 3]).mean(0)
     return out
 
 
