@@ -272,6 +272,59 @@ def kitti(args: argparse.Namespace) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------------
+# temporal model (frozen ImageNet features; per-frame head vs 1-D convolution over time)
+# ------------------------------------------------------------------------------------------------------
+
+
+def _runs(orders: list[int]) -> list[list[int]]:
+    """Rows of runs of consecutive frame numbers."""
+    runs: list[list[int]] = []
+    for row, order in enumerate(orders):
+        if runs and order == orders[runs[-1][-1]] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
+def temporal(args: argparse.Namespace) -> dict:
+    from posekit.data import FrameLoader, FrameTransform, load_index  # noqa: PLC0415
+    from posekit.models import create_backbone  # noqa: PLC0415
+    from posekit.training.temporal import TemporalFitConfig, fit_temporal_head  # noqa: PLC0415
+
+    index = load_index("frames", args.data / "7scenes_redkitchen_seq01")
+    frames = sorted(index.frames, key=lambda f: f.order)
+    cache = args.out / "features_efficientnet_lite0_128x160.pt"
+    if cache.exists():
+        features = torch.load(cache)
+    else:
+        loader = FrameLoader(FrameTransform(resize=128, crop=(128, 160)), load_depth=False)
+        encoder = create_backbone("efficientnet_lite0", pretrained=True).eval()
+        chunks = []
+        with torch.no_grad():
+            for start in range(0, len(frames), 32):
+                images = torch.stack([loader.load(f).image for f in frames[start : start + 32]])
+                chunks.append(encoder.forward_pooled(images))
+        features = torch.cat(chunks)
+        args.out.mkdir(parents=True, exist_ok=True)
+        torch.save(features, cache)
+    T_all = torch.stack([f.T_world_cam for f in frames]).double()
+    held = torch.tensor([_held_out(f.order, args.test) for f in frames])
+    train_rows = held.logical_not().nonzero().reshape(-1).tolist()
+    test_rows = held.nonzero().reshape(-1).tolist()
+    train_runs = [[train_rows[i] for i in run] for run in _runs([frames[r].order for r in train_rows])]
+    test_runs = [[test_rows[i] for i in run] for run in _runs([frames[r].order for r in test_rows])]
+    rows = []
+    for label, kernel in (("per-frame head (kernel 1)", 1), ("temporal head (1-D conv, kernel 5)", 5)):
+        fitted = fit_temporal_head(features, T_all, train_runs, TemporalFitConfig(kernel_size=kernel, steps=args.steps))
+        T_est = torch.cat([fitted.predict(features[run]) for run in test_runs])
+        T_gt = torch.cat([T_all[run] for run in test_runs])
+        rows.append(_row(f"{label}, frozen ImageNet features, {args.steps} steps", T_est, T_gt))
+    _print_table(rows)
+    return {"rows": rows, "train_frames": len(train_rows), "test_frames": len(test_rows), "test_records": len(test_runs)}
+
+
+# ------------------------------------------------------------------------------------------------------
 # quick synthetic check
 # ------------------------------------------------------------------------------------------------------
 
@@ -304,13 +357,14 @@ def quick() -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", nargs="?", choices=("sevenscenes", "kitti"), default=None)
+    parser.add_argument("mode", nargs="?", choices=("sevenscenes", "kitti", "temporal"), default=None)
     parser.add_argument("--quick", action="store_true", help="synthetic check only (no data)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--absolute", action="append", default=[], help="METHOD=RUN_DIR with eval/METHOD.{tum,csv}")
     parser.add_argument("--size", type=int, nargs=2, default=(120, 160), help="direct-alignment image size H W")
     parser.add_argument("--pnp-size", type=int, nargs=2, default=(240, 320), help="ORB + PnP image size H W")
     parser.add_argument("--every", type=int, default=25, help="VO mode: absolute fix every N frames")
+    parser.add_argument("--steps", type=int, default=1500, help="temporal: training steps of each head")
     parser.add_argument("--test", default="800-999", help="7-Scenes held-out frames: FIRST-LAST or blocks:N:K")
     parser.add_argument("--out", type=Path, default=Path("/tmp/fusion/sequences"))
     args = parser.parse_args(argv)
@@ -318,6 +372,8 @@ def main(argv: list[str] | None = None) -> None:
         result = quick()
     elif args.mode == "sevenscenes":
         result = sevenscenes(args)
+    elif args.mode == "temporal":
+        result = temporal(args)
     else:
         result = kitti(args)
     print(json.dumps(result))
