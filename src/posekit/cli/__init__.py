@@ -19,7 +19,7 @@ from posekit.cli.threads import HEAVY_COMMANDS, LIGHT_SUBCOMMANDS, apply_threads
 from posekit.errors import PosekitError
 
 # Modules of this package that each define ``command`` (a click command or group), in help order.
-COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "traj", "res", "viz", "report")
+COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "traj", "res", "fuse", "viz", "report")
 
 # One line of help per command, shown by ``posekit --help`` without importing the command's module.
 COMMAND_HELP = {
@@ -31,6 +31,7 @@ COMMAND_HELP = {
     "eval-traj": "APE, RPE or the KITTI metric of a trajectory file against ground truth (evo_ape/evo_rpe).",
     "traj": "Inspect, convert, transform and merge trajectory files (evo_traj).",
     "res": "Compare saved eval-traj results: a table and a plot (evo_res).",
+    "fuse": "Pose-graph fusion of absolute and relative estimates per record (gtsam).",
     "viz": "Figures and videos of a dataset.",
     "report": "One self-contained HTML report of a run folder.",
     "predict": "Poses from images alone (no ground truth needed).",
