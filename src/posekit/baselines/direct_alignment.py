@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from posekit.geometry.camera import PinholeIntrinsics, batch_intrinsics
 from posekit.geometry.checks import check_shape
+from posekit.geometry.image_gradients import image_gradients
 from posekit.geometry.lie import se3_exp
 from posekit.geometry.pyramid import downsample_depth, image_pyramid  # noqa: F401 (downsample_depth: public here too)
 from posekit.geometry.rotations import rotation_matrix_angle
@@ -75,14 +75,6 @@ class DirectAlignmentResult:
         return f"DirectAlignmentResult({len(t)} pair{'s' if len(t) != 1 else ''}, {self.iterations} iterations: {pairs})"
 
 
-def _image_gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Central differences ``d/du`` and ``d/dv`` of ``(B, C, H, W)`` images (one-sided at the border)."""
-    pad = F.pad(image, (1, 1, 1, 1), mode="replicate")
-    grad_u = (pad[..., 1:-1, 2:] - pad[..., 1:-1, :-2]) / 2
-    grad_v = (pad[..., 2:, 1:-1] - pad[..., :-2, 1:-1]) / 2
-    return grad_u, grad_v
-
-
 class _Level:
     """One pyramid level: images, depth, intrinsics and the source image with its gradients for sampling."""
 
@@ -90,7 +82,7 @@ class _Level:
         self.target = target
         self.depth = depth
         self.intrinsics = intrinsics
-        grad_u, grad_v = _image_gradients(source)
+        grad_u, grad_v = image_gradients(source)
         self.source_stack = torch.cat((source, grad_u, grad_v), dim=1)
         self.channels = source.shape[1]
 

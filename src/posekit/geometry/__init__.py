@@ -27,6 +27,7 @@ from posekit.geometry.lie import (
     transform_points,
     translation_axis_angle_to_matrix,
 )
+from posekit.geometry.image_gradients import image_gradient_magnitude, image_gradients
 from posekit.geometry.pyramid import downsample_depth, image_pyramid, scale_intrinsics
 from posekit.geometry.rotations import (
     angle_between_quaternions,
@@ -75,6 +76,8 @@ __all__ = [
     "euler_to_matrix",
     "hat",
     "homogeneous_pixel_grid",
+    "image_gradient_magnitude",
+    "image_gradients",
     "image_pyramid",
     "intrinsics_to_matrix",
     "log_to_quaternion",

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from posekit.geometry.checks import check_shape
+from posekit.geometry.image_gradients import image_gradient_magnitude
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -89,12 +90,3 @@ def photometric_error_map(
         weights = 1 + edge_weight * image_gradient_magnitude(target)
         error = error * weights / weights.mean(dim=(2, 3), keepdim=True)
     return error
-
-
-def image_gradient_magnitude(image: torch.Tensor) -> torch.Tensor:
-    """``(B, C, H, W) -> (B, 1, H, W)``: channel-mean magnitude of central differences (0 at the border)."""
-    gx = torch.zeros_like(image)
-    gy = torch.zeros_like(image)
-    gx[..., 1:-1] = (image[..., 2:] - image[..., :-2]) / 2
-    gy[..., 1:-1, :] = (image[..., 2:, :] - image[..., :-2, :]) / 2
-    return torch.sqrt(gx**2 + gy**2 + 1e-12).mean(1, keepdim=True)
