@@ -42,6 +42,7 @@ from posekit.models import (
     DecoderKind,
     DepthNet,
     FusionMode,
+    PoseHeadKind,
     RelativePoseNet,
     create_backbone,
     relative_pose_net_on_encoder,
@@ -96,6 +97,7 @@ class RelPoseTrainConfig(FrameDataConfig):
     weights: str | None = field(default=None, metadata=_help("backbone weights file (torchvision .pth for ResNets)"))
     fusion: FusionMode = field(default=FusionMode.LATE, metadata=_help("late (siamese) or early (6-channel input) fusion"))
     separate_heads: bool = field(default=False, metadata=_help("separate translation and rotation heads"))
+    head: PoseHeadKind = field(default=PoseHeadKind.POOLED, metadata=_help("pooled, spatial (feature maps) or correlation (cost volume); the last two need late fusion"))
     hidden: tuple[int, ...] = field(default=(256, 256), metadata=_help("widths of the FC layers of the heads"))
     output_scale: float = field(default=0.01, metadata=_help("factor on the raw 6 outputs"))
     dropout: float = field(default=0.0, metadata=_help("dropout after each hidden FC layer"))
@@ -145,7 +147,7 @@ class RelPoseTrainConfig(FrameDataConfig):
 def build_pose_net(config: RelPoseTrainConfig, pretrained: bool) -> RelativePoseNet:
     """The pose network of ``config``; ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
     options = dict(hidden=tuple(config.hidden), separate_heads=config.separate_heads,
-                   output_scale=config.output_scale, dropout=config.dropout)
+                   output_scale=config.output_scale, dropout=config.dropout, head=config.head)
     if config.depth_encoder is not None:
         if pretrained:
             depth_module = load_depth_model(config.depth_encoder)
