@@ -37,7 +37,7 @@ SOLVED_THRESHOLDS = ((0.02, 1.0), (0.01, 0.5))  # (m, deg)
 
 
 @dataclass
-class TestPairs:
+class HeldOutPairs:
     """The test pairs at one distance: ``(M,)`` target and source positions in the sequence and the
     ``(M, 4, 4)`` float64 ground-truth ``T_src_tgt``."""
 
@@ -46,20 +46,20 @@ class TestPairs:
     sources: torch.Tensor
     T_src_tgt: torch.Tensor
 
-    def subset(self, stride: int) -> TestPairs:
+    def subset(self, stride: int) -> HeldOutPairs:
         """Every ``stride``-th pair."""
         keep = slice(None, None, max(1, int(stride)))
-        return TestPairs(self.distance, self.targets[keep], self.sources[keep], self.T_src_tgt[keep])
+        return HeldOutPairs(self.distance, self.targets[keep], self.sources[keep], self.T_src_tgt[keep])
 
 
-def test_pairs(sequence: FeatureSequence, frames: FrameRange, distance: int) -> TestPairs:
+def held_out_pairs(sequence: FeatureSequence, frames: FrameRange, distance: int) -> HeldOutPairs:
     """Pairs ``(i, i + distance)`` with both frames in ``frames`` (consecutive positions of the sequence)."""
     positions = sequence.positions(frames)
     first = int(positions[0])
     targets, sources = pair_indices(int(positions.numel()), distance)
     targets, sources = targets + first, sources + first
     poses = sequence.T_world_cam
-    return TestPairs(distance, targets, sources, relative_pose(poses[sources], poses[targets]))
+    return HeldOutPairs(distance, targets, sources, relative_pose(poses[sources], poses[targets]))
 
 
 def summarize(T_src_tgt_gt: torch.Tensor, T_src_tgt_est: torch.Tensor) -> dict[str, float]:
@@ -76,7 +76,7 @@ def summarize(T_src_tgt_gt: torch.Tensor, T_src_tgt_est: torch.Tensor) -> dict[s
 
 
 @torch.no_grad()
-def network_estimates(pose_net: RelativePoseNet, sequence: FeatureSequence, pairs: TestPairs,
+def network_estimates(pose_net: RelativePoseNet, sequence: FeatureSequence, pairs: HeldOutPairs,
                       batch_size: int = 256) -> torch.Tensor:
     """``(M, 4, 4)`` float64 ``T_src_tgt`` of a late-fusion network from the cached maps of the pairs."""
     pose_net.eval()
@@ -113,7 +113,7 @@ class GeometricEstimator:
             self._loaded[position] = self.loader.load(self.sequence.frames[position])
         return self._loaded[position]
 
-    def refine(self, pairs: TestPairs, T_src_tgt_init: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+    def refine(self, pairs: HeldOutPairs, T_src_tgt_init: torch.Tensor | None) -> tuple[torch.Tensor, float]:
         """``(M, 4, 4)`` float64 direct-alignment estimates from ``T_src_tgt_init`` (``None``: the identity)
         and the seconds spent aligning."""
         out, seconds = [], 0.0
@@ -130,7 +130,7 @@ class GeometricEstimator:
             out.append(result.T_src_tgt.double())
         return torch.cat(out), seconds
 
-    def orb_pnp(self, pairs: TestPairs) -> tuple[torch.Tensor, int]:
+    def orb_pnp(self, pairs: HeldOutPairs) -> tuple[torch.Tensor, int]:
         """``(M, 4, 4)`` float64 ORB + PnP estimates (identity on failure) and the number of failures."""
         poses, failures = [], 0
         for t, s in zip(pairs.targets.tolist(), pairs.sources.tolist()):
@@ -171,7 +171,7 @@ def evaluate_held_out(sequence: FeatureSequence, test_frames: FrameRange, distan
     if refine_stride > 0 and geometric is None:
         geometric = GeometricEstimator(sequence)
     for d in distances:
-        pairs = test_pairs(sequence, test_frames, int(d))
+        pairs = held_out_pairs(sequence, test_frames, int(d))
         evaluation.add("zero", d, summarize(pairs.T_src_tgt, zero_motion(pairs.targets.numel())))
         evaluation.add("constant_velocity", d, summarize(pairs.T_src_tgt, constant_velocity(sequence.T_world_cam, pairs.targets, d)))
         estimates = {}
