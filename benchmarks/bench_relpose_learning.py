@@ -14,7 +14,7 @@ headline network's feature caching + training), and the other rows under ``rows`
 Usage::
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_relpose_learning.py \\
-        [--data ../shared/data/7scenes_redkitchen_seq01] [--out /tmp/relpose/bench] [--epochs 30] [--quick]
+        [--data ../shared/data/7scenes_redkitchen_seq01] [--out /tmp/relpose/bench] [--epochs 12] [--quick]
 
 ``--quick``: frames 0-19 / 20-29 / 30-59 (test distances 10 and 20), 64x96 images, 1 epoch, training distances
 1-3: checks that the pipeline runs.
@@ -45,8 +45,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--out", default="/tmp/relpose/bench")
     parser.add_argument("--cache-dir", default=None)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--pairs-per-epoch", type=int, default=4096)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--pairs-per-epoch", type=int, default=2048)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--heads", default="pooled,spatial,correlation")
     parser.add_argument("--refine-stride", type=int, default=4, help="refinement rows on every N-th test pair (0: none)")
     parser.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=True)
@@ -57,7 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def settings(args: argparse.Namespace) -> tuple[FeatureTrainConfig, FrameRange, tuple[int, ...], tuple[int, int]]:
     """The base training configuration, the test frames, the test distances and the geometric image size."""
     base = FeatureTrainConfig(dataset="frames", data=args.data, max_epochs=args.epochs, pairs_per_epoch=args.pairs_per_epoch,
-                              cache_dir=args.cache_dir, pretrained=args.pretrained)
+                              batch_size=args.batch_size, lr=args.lr, cache_dir=args.cache_dir, pretrained=args.pretrained)
     if args.quick:
         base = replace(base, train_frames="0-19", val_frames="20-29", image_size=(64, 96), distances=(1, 2, 3),
                        val_distances=(2,), max_epochs=1, pairs_per_epoch=32, batch_size=16)

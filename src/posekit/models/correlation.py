@@ -2,6 +2,10 @@
 two images: for every pixel of the target map and every displacement ``(dy, dx)`` within ``max_displacement``,
 the channel mean of the product of the target feature and the source feature displaced by ``(dy, dx)``.
 
+It is computed as one batched matrix product of all pixel pairs followed by a gather of each pixel's
+neighbours: on the small maps of a pose head (stride 16) that is several times faster on a CPU, forward and
+backward, than one shifted product per displacement.
+
 Example:
     >>> target, source = torch.rand(2, 16, 12, 16), torch.rand(2, 16, 12, 16)
     >>> local_correlation(target, source, max_displacement=4).shape
@@ -42,12 +46,19 @@ def local_correlation(target: torch.Tensor, source: torch.Tensor, max_displaceme
         raise ShapeError(f"local_correlation: target {tuple(target.shape)} and source {tuple(source.shape)} "
                          "must be equal (B, C, H, W) shapes")
     r = int(max_displacement)
-    displacements = correlation_displacements(r)
-    h, w = target.shape[-2:]
-    padded = F.pad(source, (r, r, r, r))
-    channels = target.shape[1]
-    volumes = [
-        (target * padded[:, :, r + dy:r + dy + h, r + dx:r + dx + w]).sum(1) / channels
-        for dy, dx in displacements
-    ]
-    return torch.stack(volumes, dim=1)
+    b, c, h, w = target.shape
+    # all-pairs products as one batched matrix product, then each pixel's (2r + 1)^2 neighbours gathered
+    all_pairs = torch.bmm(target.flatten(2).transpose(1, 2), source.flatten(2)) / c  # (B, HW, HW)
+    all_pairs = F.pad(all_pairs, (0, 1))  # column HW: zero, for displacements that leave the map
+    index = _neighbour_index(h, w, r, target.device).expand(b, -1, -1)
+    return torch.gather(all_pairs, 2, index).transpose(1, 2).reshape(b, -1, h, w)
+
+
+def _neighbour_index(h: int, w: int, r: int, device: torch.device) -> torch.Tensor:
+    """``(1, h * w, (2r + 1)^2)`` flat source index of each pixel's displaced neighbour (``h * w`` outside)."""
+    ys, xs = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
+    offsets = torch.tensor(correlation_displacements(r), device=device)
+    ny = ys.reshape(-1, 1) + offsets[:, 0]
+    nx = xs.reshape(-1, 1) + offsets[:, 1]
+    inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+    return torch.where(inside, ny * w + nx, torch.full_like(ny, h * w))[None]
