@@ -50,6 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--heads", default="pooled,spatial,correlation")
+    parser.add_argument("--feature-level", type=int, default=3, help="encoder level: 2 (stride 8) or 3 (stride 16)")
     parser.add_argument("--refine-stride", type=int, default=4, help="refinement rows on every N-th test pair (0: none)")
     parser.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true")
@@ -59,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def settings(args: argparse.Namespace) -> tuple[FeatureTrainConfig, FrameRange, tuple[int, ...], tuple[int, int]]:
     """The base training configuration, the test frames, the test distances and the geometric image size."""
     base = FeatureTrainConfig(dataset="frames", data=args.data, max_epochs=args.epochs, pairs_per_epoch=args.pairs_per_epoch,
-                              batch_size=args.batch_size, lr=args.lr, cache_dir=args.cache_dir, pretrained=args.pretrained)
+                              batch_size=args.batch_size, lr=args.lr, feature_level=args.feature_level, cache_dir=args.cache_dir, pretrained=args.pretrained)
     if args.quick:
         base = replace(base, train_frames="0-19", val_frames="20-29", image_size=(64, 96), distances=(1, 2, 3),
                        val_distances=(2,), max_epochs=1, pairs_per_epoch=32, batch_size=16)

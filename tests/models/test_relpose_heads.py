@@ -54,7 +54,8 @@ def test_correlation_rejects_unequal_maps():
         local_correlation(torch.rand(1, 4, 5, 5), torch.rand(1, 4, 5, 6))
 
 
-@pytest.mark.parametrize("head_class", [SpatialFusionHead, CorrelationHead])
+@pytest.mark.parametrize("head_class", [SpatialFusionHead, CorrelationHead,
+                                        lambda *a, **k: CorrelationHead(*a, context=4, **k)])
 def test_heads_give_six_outputs_and_gradients_to_every_parameter_and_input(head_class):
     torch.manual_seed(0)
     head = head_class(16, width=8, hidden=(16,))

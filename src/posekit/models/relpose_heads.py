@@ -5,8 +5,10 @@ pooled vectors, because motion is the displacement between the two images.
   channel-wise, a few convolutions, average pooling to a small grid (the founding article's AlexNet kept a 6x6
   map in its FC input), then FC layers to the 6 raw outputs.
 - :class:`CorrelationHead`: a local correlation volume between the two maps
-  (:func:`posekit.models.correlation.local_correlation`, on channel-normalised features) beside a projection
-  of the target map (context), then the same convolutions, grid pooling and FC layers.
+  (:func:`posekit.models.correlation.local_correlation`, on channel-normalised features), optionally beside a
+  projection of the target map (``context`` channels, off by default: on 7-Scenes frames 700-799 the head
+  without it generalised better, validation loss 0.140 vs 0.186, since appearance lets a head memorise the
+  training trajectory), then the same convolutions, grid pooling and FC layers.
 
 The pooled baseline (global average pooling of each map, concatenated, FC) stays in
 :class:`posekit.models.relpose.RelativePoseNet`.
@@ -106,7 +108,7 @@ class CorrelationHead(nn.Module):
     Args:
         channels: ``C`` of each map.
         max_displacement: ``r`` of the correlation, in feature-map cells.
-        context: channels of the target-map projection (0: none).
+        context: channels of the target-map projection (0: none, the default).
         width, grid, hidden, dropout: as :class:`SpatialFusionHead`.
 
     Example:
@@ -115,7 +117,7 @@ class CorrelationHead(nn.Module):
         torch.Size([2, 6])
     """
 
-    def __init__(self, channels: int, max_displacement: int = 4, context: int = 32, width: int = 64,
+    def __init__(self, channels: int, max_displacement: int = 4, context: int = 0, width: int = 64,
                  grid: tuple[int, int] = DEFAULT_GRID, hidden: Sequence[int] = (256,), dropout: float = 0.0):
         super().__init__()
         self.channels = channels
