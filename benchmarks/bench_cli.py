@@ -8,7 +8,9 @@ Targets (issue 12): ``--help`` wall time <= 2x the numpy floor; eval-traj on KIT
 Usage: python benchmarks/bench_cli.py [--repeats 5] [--data DIR] [--quick]
 KITTI 00 comes from ``DIR/trajectories/evo_test_data`` (default ``$POSEKIT_DATA`` or ``../shared/data``); without
 it (or with ``--quick``) a synthetic 4541-pose KITTI pair is written to a temporary folder instead.
-Prints a table and one JSON line.
+Prints a table and one JSON line. JSON keys: ``source`` (the KITTI pair used), ``repeats``, ``help_over_numpy``
+(wall-time ratio), ``eval_traj_peak_mib``, and per measured command (``posekit --help``, ``posekit eval-traj``,
+``python -c 'import numpy'``, ``python -c 'import torch'``) its medians ``wall_s``, ``cpu_s`` and ``peak_mib``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ reported is the median seconds per workload call and the ratio N threads / 1 thr
 slower). ``posekit --threads`` picks its default from this (``posekit.cli.threads``).
 
 Usage: python benchmarks/bench_threads.py [--threads 2] [--load 1] [--rounds 3] [--quick]
-Prints a table and one JSON line.
+Prints a table and one JSON line. JSON keys: ``load`` (busy processes), ``threads`` (N), and per workload
+(``posenet_step``, ``direct_pair``) the median seconds ``s_1_thread`` and ``s_<N>_threads`` and their ``ratio``.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from posekit.models.depth import DecoderKind, DepthNet, DepthOutput, disparity_t
 from posekit.errors import ConfigError
 from posekit.models.posenet import PoseNet, PoseOutput, StereoPoseNet, StereoPoseOutput
 from posekit.models.relpose import FusionMode, RelativePoseNet, RelativePoseOutput, relative_pose_net_on_encoder
+from posekit.models.relpose_heads import CorrelationHead, PoseHeadKind, SpatialFusionHead
 
 __all__ = [
     "DEFAULT_BACKBONE",
@@ -28,6 +29,9 @@ __all__ = [
     "DepthOutput",
     "FusionMode",
     "ConfigError",
+    "CorrelationHead",
+    "PoseHeadKind",
+    "SpatialFusionHead",
     "PoseNet",
     "PoseOutput",
     "RelativePoseNet",

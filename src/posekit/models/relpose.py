@@ -12,6 +12,12 @@ The raw outputs are multiplied by ``output_scale`` (0.01, as SfMLearner and Mono
 starts near the identity. Options: separate rotation and translation heads (the article's suggestion to
 decouple them), and features tapped from an earlier level of a frozen encoder (the article's "depth features
 for pose" experiment, :func:`relative_pose_net_on_encoder`).
+
+Heads (:class:`~posekit.models.relpose_heads.PoseHeadKind`): ``pooled`` (the feature maps averaged to vectors,
+FC; the baseline), or, with late fusion, ``spatial`` (the two feature maps concatenated, convolutions, grid
+pooling, FC) and ``correlation`` (a local correlation volume of the two maps, convolutions, FC); see
+:mod:`posekit.models.relpose_heads`. The spatial heads read the level ``feature_level`` (stride 8 or 16 is
+the useful range: level 2 or 3).
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from posekit.errors import ShapeError
 from posekit.geometry import translation_axis_angle_to_matrix
 from posekit.models.backbones import Backbone
 from posekit.errors import ConfigError
+from posekit.models.backbones.base import global_average_pool
 from posekit.models.layers import kaiming_init, mlp
+from posekit.models.relpose_heads import PoseHeadKind, build_map_head
 
 
 class FusionMode(str, Enum):
@@ -75,6 +83,7 @@ class RelativePoseNet(nn.Module):
         feature_level: which backbone level to pool (-1: the last; an earlier one to tap a layer).
         freeze_backbone: freeze the backbone.
         dropout: dropout after each hidden FC layer (training only).
+        head: :class:`PoseHeadKind`; ``spatial`` and ``correlation`` need late fusion.
 
     Example:
         >>> from posekit.models.backbones import create_backbone
@@ -93,9 +102,14 @@ class RelativePoseNet(nn.Module):
         feature_level: int = -1,
         freeze_backbone: bool = False,
         dropout: float = 0.0,
+        head: PoseHeadKind | str = PoseHeadKind.POOLED,
     ):
         super().__init__()
         self.fusion = FusionMode(fusion)
+        self.head = PoseHeadKind(head)
+        if self.head is not PoseHeadKind.POOLED and self.fusion is not FusionMode.LATE:
+            raise ConfigError(f"head={self.head.value} compares two feature maps: it needs late fusion, got "
+                              f"{self.fusion.value}")
         expected_channels = 6 if self.fusion is FusionMode.EARLY else 3
         if backbone.in_channels != expected_channels:
             raise ConfigError(
@@ -107,7 +121,11 @@ class RelativePoseNet(nn.Module):
         self.output_scale = float(output_scale)
         channels = backbone.out_channels[self.feature_level]
         in_features = 2 * channels if self.fusion is FusionMode.LATE else channels
-        if separate_heads:
+        self.map_head = None
+        if self.head is not PoseHeadKind.POOLED:
+            self.translation_head = self.rotation_head = self.pose_head = None
+            self.map_head = build_map_head(self.head, channels, hidden, dropout)
+        elif separate_heads:
             self.translation_head = mlp(in_features, hidden, 3, dropout)
             self.rotation_head = mlp(in_features, hidden, 3, dropout)
             self.pose_head = None
@@ -120,8 +138,13 @@ class RelativePoseNet(nn.Module):
         if freeze_backbone:
             backbone.freeze()
 
+    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` images in [0, 1] -> ``(B, C, h, w)`` backbone features at ``feature_level`` (what a
+        late-fusion head reads; :mod:`posekit.models.feature_cache` stores them)."""
+        return self.backbone.features(images, num_levels=self.feature_level + 1)[self.feature_level]
+
     def encode(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Fused features ``(B, F)`` of ``(B, 3, H, W)`` source and target images in [0, 1]."""
+        """Fused pooled features ``(B, F)`` of ``(B, 3, H, W)`` source and target images in [0, 1]."""
         if source.shape != target.shape:
             raise ShapeError(f"source {tuple(source.shape)} and target {tuple(target.shape)} images differ in shape")
         if self.fusion is FusionMode.EARLY:
@@ -130,14 +153,32 @@ class RelativePoseNet(nn.Module):
         pooled_source, pooled_target = pooled.chunk(2, dim=0)
         return torch.cat((pooled_source, pooled_target), dim=1)
 
+    def _raw_from_pooled(self, features: torch.Tensor) -> torch.Tensor:
+        if self.pose_head is not None:
+            return self.pose_head(features)
+        return torch.cat((self.translation_head(features), self.rotation_head(features)), dim=1)
+
+    def forward_maps(self, source_map: torch.Tensor, target_map: torch.Tensor) -> RelativePoseOutput:
+        """Late fusion from precomputed ``(B, C, h, w)`` feature maps (:meth:`feature_maps`) of the source and
+        target images -> :class:`RelativePoseOutput`: trains the head on cached features of a frozen backbone."""
+        if self.fusion is not FusionMode.LATE:
+            raise ConfigError("forward_maps: early fusion has no per-image feature maps")
+        if self.map_head is not None:
+            raw = self.map_head(source_map, target_map)
+        else:
+            if source_map.shape != target_map.shape:
+                raise ShapeError(f"source map {tuple(source_map.shape)} and target map {tuple(target_map.shape)} differ")
+            raw = self._raw_from_pooled(torch.cat((global_average_pool(source_map), global_average_pool(target_map)), 1))
+        return RelativePoseOutput(vector=self.output_scale * raw)
+
     def forward(self, source: torch.Tensor, target: torch.Tensor) -> RelativePoseOutput:
         """``(B, 3, H, W)`` source and target images -> :class:`RelativePoseOutput` of ``T_src_tgt``."""
-        features = self.encode(source, target)
-        if self.pose_head is not None:
-            raw = self.pose_head(features)
-        else:
-            raw = torch.cat((self.translation_head(features), self.rotation_head(features)), dim=1)
-        return RelativePoseOutput(vector=self.output_scale * raw)
+        if self.map_head is None:
+            return RelativePoseOutput(vector=self.output_scale * self._raw_from_pooled(self.encode(source, target)))
+        if source.shape != target.shape:
+            raise ShapeError(f"source {tuple(source.shape)} and target {tuple(target.shape)} images differ in shape")
+        source_map, target_map = self.feature_maps(torch.cat((source, target), dim=0)).chunk(2, dim=0)
+        return self.forward_maps(source_map, target_map)
 
 
 def relative_pose_net_on_encoder(encoder: Backbone, feature_level: int, **options) -> RelativePoseNet:

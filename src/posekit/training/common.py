@@ -24,6 +24,7 @@ from posekit.training.checkpoints import AtomicCheckpointIO
 
 class OptimizerKind(str, Enum):
     ADAM = "adam"
+    ADAMW = "adamw"
     SGD = "sgd"
 
 
@@ -36,10 +37,12 @@ class ScheduleKind(str, Enum):
 
 
 def make_optimizer(parameters, kind: OptimizerKind, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """Adam, or SGD with momentum 0.9."""
+    """Adam (weight decay as an L2 term), AdamW (decoupled weight decay), or SGD with momentum 0.9."""
     params = [p for p in parameters if p.requires_grad]
     if kind is OptimizerKind.ADAM:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if kind is OptimizerKind.ADAMW:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
 
 

@@ -40,7 +40,7 @@ class TrainerOptions:
     backbone: BackboneName = option(BackboneName.EFFICIENTNET_LITE0, "image encoder")
     pretrained: bool = option(True, "start the backbone from ImageNet weights (else random)")
     weights: str | None = option(None, "backbone weights file instead of ImageNet's (torchvision .pth for ResNets)")
-    optimizer: OptimizerKind = option(OptimizerKind.ADAM, "adam, or sgd with momentum 0.9")
+    optimizer: OptimizerKind = option(OptimizerKind.ADAM, "adam, adamw (decoupled weight decay), or sgd with momentum 0.9")
     lr: float = option(1e-4, "learning rate")
     weight_decay: float = option(0.0, "weight decay")
     lr_schedule: ScheduleKind = option(ScheduleKind.NONE, "none, cosine (to 1%) or step (x0.1 at 2/3 of the epochs)")

@@ -38,7 +38,14 @@ from posekit.losses.pose import Norm, RelativePoseLoss, RelativePoseLossKind
 from posekit.losses.selfsup import PhotometricTerms, known_depth_photometric_loss, monocular_photometric_loss
 from posekit.metrics.depth_metrics import compute_depth_metrics
 from posekit.metrics.pair_errors import align_translation_scale, pair_errors
-from posekit.models import BackboneName, FusionMode, RelativePoseNet, create_backbone, relative_pose_net_on_encoder
+from posekit.models import (
+    BackboneName,
+    FusionMode,
+    PoseHeadKind,
+    RelativePoseNet,
+    create_backbone,
+    relative_pose_net_on_encoder,
+)
 from posekit.training.checkpoints import KIND_KEY, load_model_file
 from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
 from posekit.training.config import config_to_dict, resolve_config
@@ -78,6 +85,9 @@ class RelativePoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
     min_rotation_deg: float = option(0.0, "minimum-motion filter of training pairs (deg)")
     fusion: FusionMode = option(FusionMode.LATE, "late (siamese) or early (6-channel input) fusion")
     separate_heads: bool = option(False, "separate translation and rotation heads")
+    head: PoseHeadKind = option(
+        PoseHeadKind.POOLED, "pooled, spatial (feature maps) or correlation (cost volume); the last two need late fusion"
+    )
     hidden: tuple[int, ...] = option((256, 256), "widths of the FC layers of the heads, comma-separated")
     output_scale: float = option(0.01, "factor on the raw 6 outputs")
     dropout: float = option(0.0, "dropout after each hidden FC layer")
@@ -108,7 +118,7 @@ class RelativePoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
 def build_pose_net(config: RelativePoseTrainConfig, pretrained: bool) -> RelativePoseNet:
     """The pose network of ``config``; ``pretrained=False`` skips ImageNet weights (a checkpoint's follow)."""
     options = dict(hidden=tuple(config.hidden), separate_heads=config.separate_heads,
-                   output_scale=config.output_scale, dropout=config.dropout)
+                   output_scale=config.output_scale, dropout=config.dropout, head=config.head)
     if config.depth_encoder is not None:
         if pretrained:
             depth_module = load_depth_model(config.depth_encoder)

@@ -1,0 +1,128 @@
+"""The relative-pose learning experiment end to end: can frozen ImageNet features give pose on real held-out frames?
+
+7-Scenes redkitchen seq-01 (``frames`` layout, 1000 frames): the frozen ImageNet EfficientNet-Lite0's stride-16
+feature maps are cached once per frame (:mod:`posekit.models.feature_cache`); a pooled, a spatial and a
+correlation head train on pairs of frames 0-699 (distances 1-26, both directions) with frames 700-799 held out
+for model selection; everything is evaluated on frames 800-999 at distances 5, 10 and 20 beside zero motion,
+constant velocity, direct alignment (sensor depth) from the identity and from the best network (chosen on
+700-799), and ORB + PnP (:mod:`posekit.evaluation.relative_features`).
+
+Prints the table and, last, one JSON line. JSON keys: ``d10_network_t_median_m``, ``d10_network_r_median_deg``,
+``d10_zero_t_median_m``, ``d10_zero_r_median_deg``, the same four for ``d20_``, ``train_seconds`` (the
+headline network's feature caching + training), ``network`` (the head chosen on 700-799),
+``train_seconds_by_head``, ``val_loss_by_head``, ``refine_stride``, ``seconds`` and the other rows under ``rows``.
+
+Usage::
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_relpose_learning.py \\
+        [--data ../shared/data/7scenes_redkitchen_seq01] [--out /tmp/relpose/bench] [--epochs 12] [--quick]
+
+``--quick``: frames 0-19 / 20-29 / 30-59 (test distances 10 and 20), 64x96 images, 1 epoch, training distances
+1-3: checks that the pipeline runs.
+Feature and image caches go under ``--cache-dir`` (default: the user cache folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from posekit.models import PoseHeadKind
+from posekit.training.frame_data import FrameRange
+from posekit.training.relpose import load_relpose
+from posekit.training.relpose_features import FeatureTrainConfig, sequence_frames, train_on_cached_features
+from posekit.evaluation.relative_features import GeometricEstimator, evaluate_held_out, format_table
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "7scenes_redkitchen_seq01"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--out", default="/tmp/relpose/bench")
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--pairs-per-epoch", type=int, default=2048)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--heads", default="pooled,spatial,correlation")
+    parser.add_argument("--feature-level", type=int, default=3, help="encoder level: 2 (stride 8) or 3 (stride 16)")
+    parser.add_argument("--refine-stride", type=int, default=4, help="refinement rows on every N-th test pair (0: none)")
+    parser.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--quick", action="store_true")
+    return parser.parse_args(argv)
+
+
+def settings(args: argparse.Namespace) -> tuple[FeatureTrainConfig, FrameRange, tuple[int, ...], tuple[int, int]]:
+    """The base training configuration, the test frames, the test distances and the geometric image size."""
+    base = FeatureTrainConfig(dataset="frames", data=args.data, max_epochs=args.epochs, pairs_per_epoch=args.pairs_per_epoch,
+                              batch_size=args.batch_size, lr=args.lr, feature_level=args.feature_level, cache_dir=args.cache_dir, pretrained=args.pretrained)
+    if args.quick:
+        base = replace(base, train_frames="0-19", val_frames="20-29", image_size=(64, 96), distances=(1, 2, 3),
+                       val_distances=(2,), max_epochs=1, pairs_per_epoch=32, batch_size=16)
+        return base, FrameRange(30, 59), (10, 20), (60, 80)
+    return base, FrameRange(800, 999), (5, 10, 20), (240, 320)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    base, test_frames, distances, geometric_size = settings(args)
+    frames = sequence_frames(base.dataset, base.data)
+    if args.quick:
+        frames = [f for f in frames if f.order <= test_frames.last]
+    heads = [PoseHeadKind(h) for h in args.heads.split(",")]
+    networks, val_loss, train_seconds, sequence = {}, {}, {}, None
+    for head in heads:
+        config = replace(base, head=head, out=str(Path(args.out) / head.value))
+        result = train_on_cached_features(config, frames)
+        sequence = result.sequence
+        model = load_relpose(result.run_dir / "model.safetensors")  # the exported model, as eval reads it
+        name = f"{head.value}" + ("" if base.pretrained else "_random")
+        networks[name] = model.pose_net
+        metrics = _last_val_loss(result.run_dir)
+        val_loss[name] = metrics
+        train_seconds[name] = result.feature_seconds + result.fit_seconds
+        print(f"{name}: features {result.feature_seconds:.0f} s, training {result.fit_seconds:.0f} s, "
+              f"best val loss {metrics:.4f}", flush=True)
+    best = min(val_loss, key=val_loss.get)
+    geometric = GeometricEstimator(sequence, geometric_size) if args.refine_stride > 0 else None
+    evaluation = evaluate_held_out(sequence, test_frames, distances, networks, refine_network=best,
+                                   refine_stride=args.refine_stride, geometric=geometric)
+    print(format_table(evaluation))
+    summary: dict = {}
+    for d in (10, 20):
+        key = f"d{d}_"
+        summary[key + "network_t_median_m"] = evaluation.rows[best][d]["t_median_m"]
+        summary[key + "network_r_median_deg"] = evaluation.rows[best][d]["r_median_deg"]
+        summary[key + "zero_t_median_m"] = evaluation.rows["zero"][d]["t_median_m"]
+        summary[key + "zero_r_median_deg"] = evaluation.rows["zero"][d]["r_median_deg"]
+    summary.update(network=best, train_seconds=train_seconds[best], train_seconds_by_head=train_seconds,
+                   val_loss_by_head=val_loss, refine_stride=args.refine_stride, seconds=evaluation.seconds,
+                   rows={m: {str(d): s for d, s in rows.items()} for m, rows in evaluation.rows.items()})
+    print(json.dumps(summary))
+    return summary
+
+
+def _last_val_loss(run_dir: Path) -> float:
+    """The best ``val/loss`` of the run (the selection criterion of ``export: best``), from its CSV log."""
+    import csv
+
+    best = float("inf")
+    for path in sorted(Path(run_dir, "logs").rglob("metrics.csv")):
+        with path.open() as handle:
+            for row in csv.DictReader(handle):
+                if row.get("val/loss"):
+                    best = min(best, float(row["val/loss"]))
+    return best
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    main()
+    print(f"# total {time.perf_counter() - start:.0f} s", flush=True)
