@@ -20,9 +20,11 @@ LEVELS = {
     "models": 2,
     "losses": 2,
     "baselines": 3,
+    "mapping": 3,
     "training": 4,
     "viz": 4,
     "demo": 5,
+    "localization": 5,
     "cli": 5,
     "__main__": 5,
 }

@@ -14,7 +14,7 @@ from posekit import __version__
 from posekit.errors import PosekitError
 
 # Modules of this package that each define ``command`` (a click command or group), in help order.
-COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "viz", "report")
+COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "viz", "report", "map", "localize")
 
 
 class _PosekitGroup(click.Group):

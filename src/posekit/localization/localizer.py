@@ -1,0 +1,256 @@
+"""Localise an RGB query image in a map: an initial pose, then refinement against the map.
+
+For each query (colour only; its own depth is never used):
+
+1. **Init**: retrieval of the top-k keyframes by global descriptor (or the keyframes nearest to a given initial
+   pose, e.g. PoseNet's). Each keyframe gives one hypothesis.
+2. **Refinement** of each hypothesis, in the colour camera at the map's working size:
+   - ``pnp``: ORB matches between query and keyframe, the keyframe's map depth lifts them to 3-D, PnP-RANSAC
+     gives ``T_query_keyframe`` (:func:`posekit.baselines.feature_matching.estimate_pose_pnp`);
+   - ``direct``: photometric alignment of the query to the keyframe through the keyframe's map depth, coarse
+     to fine (:func:`posekit.baselines.direct_alignment.align_photometric`), from the PnP pose when there is one;
+   - then (``direct``/``both``) a final photometric alignment against the mesh rendered at the estimate.
+3. The best hypothesis wins (lowest photometric cost for ``direct``/``both``, most inliers for ``pnp``). A query
+   whose best hypothesis fails the checks (too few inliers, too high a cost, too little overlap) is flagged
+   ``success = False``; its pose is still the best guess, never NaN.
+
+Poses are returned for the depth camera (the dataset's file poses) via the map's calibration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+import torch
+
+from posekit.baselines.direct_alignment import DirectAlignmentConfig, align_photometric
+from posekit.baselines.feature_matching import FeatureMatchingConfig
+from posekit.errors import ConfigError, ShapeError
+from posekit.geometry.camera import PinholeIntrinsics
+from posekit.geometry.lie import se3_inverse
+from posekit.localization.features import pnp_query_to_keyframe
+from posekit.mapping.store import PoseMap
+
+
+class Refinement(str, Enum):
+    NONE = "none"
+    DIRECT = "direct"
+    PNP = "pnp"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class LocalizerConfig:
+    """Settings of :class:`Localizer`.
+
+    Attributes:
+        refine: the refinement (:class:`Refinement`).
+        top_k: keyframe hypotheses per query.
+        direct: settings of the keyframe alignment.
+        render_direct: settings of the final alignment to the rendered map (``None`` to skip it).
+        pnp: feature-matching settings.
+        min_inliers: PnP needs this many RANSAC inliers to count.
+        max_cost: a direct result with a higher final photometric cost (Huber, image units) is a failure.
+        min_valid: a direct result overlapping less than this share of pixels is a failure.
+        max_jump_m: a refinement that moves the pose further than this from its hypothesis is a failure.
+        grey: align grey images (3x cheaper than colour).
+    """
+
+    refine: Refinement = Refinement.BOTH
+    top_k: int = 3
+    direct: DirectAlignmentConfig = DirectAlignmentConfig(levels=4, iterations=20, huber_delta=0.1)
+    render_direct: DirectAlignmentConfig | None = DirectAlignmentConfig(levels=2, iterations=15, huber_delta=0.1)
+    pnp: FeatureMatchingConfig = FeatureMatchingConfig(max_features=1500, ransac_threshold_px=3.0)
+    min_inliers: int = 20
+    max_cost: float = 0.006
+    min_valid: float = 0.3
+    max_jump_m: float = 1.0
+    grey: bool = True
+
+
+@dataclass
+class Hypothesis:
+    """One refined hypothesis: ``T_world_colour (4, 4)`` float64 with its evidence."""
+
+    keyframe: int
+    T_world_colour: torch.Tensor
+    cost: float = float("inf")
+    valid_fraction: float = 0.0
+    inliers: int = 0
+    iterations: int = 0
+    success: bool = False
+
+
+@dataclass
+class LocalizationResult:
+    """The pose of one query.
+
+    Attributes:
+        T_world_cam: ``(4, 4)`` float64 pose of the depth (file) camera, as the dataset's poses.
+        success: whether the checks passed.
+        keyframe: name of the keyframe of the chosen hypothesis.
+        cost, valid_fraction, inliers, iterations: evidence of the chosen hypothesis.
+        seconds: time per stage (``init``, ``pnp``, ``align``, ``render``).
+    """
+
+    T_world_cam: torch.Tensor
+    success: bool
+    keyframe: str
+    cost: float
+    valid_fraction: float
+    inliers: int
+    iterations: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Localizer:
+    """Localise colour images in a :class:`PoseMap`."""
+
+    def __init__(self, pose_map: PoseMap, config: LocalizerConfig = LocalizerConfig(), descriptor=None):
+        if config.top_k < 1:
+            raise ConfigError(f"--top-k: expected >= 1, got {config.top_k}")
+        self.map = pose_map
+        self.config = config
+        self.intrinsics: PinholeIntrinsics = pose_map.colour_intrinsics
+        self._descriptor = descriptor
+        kf = pose_map.keyframes
+        self._T_world_colour_kf = pose_map.calibration.T_world_colour(kf.T_world_depth)
+
+    def descriptor(self):
+        if self._descriptor is None:
+            from posekit.mapping.descriptors import GlobalDescriptor
+
+            self._descriptor = GlobalDescriptor(**self.map.manifest.get("descriptor_args", {}))
+        return self._descriptor
+
+    def _check_query(self, image: torch.Tensor) -> None:
+        expected = (1, 3, self.intrinsics.height, self.intrinsics.width)
+        if tuple(image.shape) != expected:
+            raise ShapeError(f"query image: expected shape {expected} (the map's working size), got {tuple(image.shape)}")
+
+    def retrieve(self, image: torch.Tensor) -> list[int]:
+        """Indices of the ``top_k`` keyframes most similar to ``image (1, 3, H, W)``, best first."""
+        similarity = self.descriptor()(image) @ self.map.keyframes.descriptors.T
+        k = min(self.config.top_k, similarity.shape[1])
+        return similarity[0].topk(k).indices.tolist()
+
+    def nearest_keyframes(self, T_world_cam: torch.Tensor) -> list[int]:
+        """Indices of the ``top_k`` keyframes nearest (position + 0.5 m per rad of rotation) to a depth-camera pose."""
+        poses = self.map.keyframes.T_world_depth
+        distance = (poses[:, :3, 3] - T_world_cam[:3, 3]).norm(dim=1)
+        relative = poses[:, :3, :3].transpose(1, 2) @ T_world_cam[:3, :3]
+        angle = torch.arccos(((relative.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2).clamp(-1, 1))
+        k = min(self.config.top_k, poses.shape[0])
+        return (distance + 0.5 * angle).topk(k, largest=False).indices.tolist()
+
+    def localize(self, image: torch.Tensor, initial_T_world_cam: torch.Tensor | None = None) -> LocalizationResult:
+        """Localise one query ``image (1, 3, H, W)`` (colour camera, the map's working size).
+
+        Args:
+            initial_T_world_cam: ``(4, 4)`` an initial depth-camera pose (e.g. PoseNet's); retrieval when ``None``.
+        """
+        self._check_query(image)
+        seconds = {"init": 0.0, "pnp": 0.0, "align": 0.0, "render": 0.0}
+        start = time.perf_counter()
+        if initial_T_world_cam is None:
+            candidates = self.retrieve(image)
+            starts = [self._T_world_colour_kf[i] for i in candidates]
+        else:
+            candidates = self.nearest_keyframes(initial_T_world_cam.to(torch.float64))
+            initial = self.map.calibration.T_world_colour(initial_T_world_cam)
+            starts = [initial for _ in candidates]
+        seconds["init"] = time.perf_counter() - start
+        hypotheses = [self._refine(image, i, T_start, seconds, direct=self.config.refine is Refinement.DIRECT)
+                      for i, T_start in zip(candidates, starts)]
+        best = self._best(hypotheses, by_inliers=self.config.refine is not Refinement.DIRECT)
+        if self.config.refine is Refinement.BOTH:
+            # Direct alignment of the best PnP hypothesis only (of every one when no PnP succeeded); a PnP pose
+            # whose direct refinement fails its checks is kept as it was.
+            pnp_best = best
+            chosen = [best] if best.success else hypotheses
+            best = self._best([self._align_to_keyframe(image, h, seconds) for h in chosen], by_inliers=False)
+            if pnp_best.success and not best.success:
+                best = pnp_best
+        if self.config.refine in (Refinement.DIRECT, Refinement.BOTH) and self.config.render_direct is not None:
+            best = self._align_to_render(image, best, seconds)
+        T_world_cam = self.map.calibration.T_world_depth(best.T_world_colour)
+        return LocalizationResult(T_world_cam, best.success, self.map.keyframes.names[best.keyframe], best.cost,
+                                  best.valid_fraction, best.inliers, best.iterations, seconds)
+
+    # ------------------------------------------------------------------------------------------------ stages
+    def _refine(self, image: torch.Tensor, index: int, T_world_start: torch.Tensor, seconds: dict,
+                direct: bool) -> Hypothesis:
+        refine = self.config.refine
+        T_world_kf = self._T_world_colour_kf[index]
+        kf_image = self.map.keyframes.images[index : index + 1]
+        kf_depth = self.map.keyframes.depth[index : index + 1]
+        hypothesis = Hypothesis(index, T_world_start.clone(), success=refine is Refinement.NONE)
+        if refine is Refinement.NONE:
+            return hypothesis
+        if refine in (Refinement.PNP, Refinement.BOTH):
+            start = time.perf_counter()
+            pnp = pnp_query_to_keyframe(image, kf_image, kf_depth, self.intrinsics, self.config.pnp)
+            seconds["pnp"] += time.perf_counter() - start
+            hypothesis.inliers = pnp.inliers
+            if pnp.success and pnp.inliers >= self.config.min_inliers:
+                T_query_kf = pnp.T_src_tgt.to(torch.float64)
+                hypothesis.T_world_colour = T_world_kf @ se3_inverse(T_query_kf)
+                hypothesis.success = True
+        return self._align_to_keyframe(image, hypothesis, seconds) if direct else hypothesis
+
+    def _align_to_keyframe(self, image: torch.Tensor, hypothesis: Hypothesis, seconds: dict) -> Hypothesis:
+        """Photometric alignment of the query to the hypothesis' keyframe through its map depth."""
+        index = hypothesis.keyframe
+        T_world_kf = self._T_world_colour_kf[index]
+        T_query_kf = se3_inverse(hypothesis.T_world_colour) @ T_world_kf
+        start = time.perf_counter()
+        result = align_photometric(self._channels(image), self._channels(self.map.keyframes.images[index : index + 1]),
+                                   self.map.keyframes.depth[index : index + 1], self.intrinsics,
+                                   T_query_kf[None].float(), self.config.direct)
+        seconds["align"] += time.perf_counter() - start
+        T_refined = T_world_kf @ se3_inverse(result.T_src_tgt[0].to(torch.float64))
+        jump = float((T_refined[:3, 3] - hypothesis.T_world_colour[:3, 3]).norm())
+        cost, valid = float(result.cost[0]), float(result.valid_fraction[0])
+        ok = self._direct_ok(cost, valid) and jump <= self.config.max_jump_m
+        return replace(hypothesis, T_world_colour=T_refined, cost=cost, valid_fraction=valid,
+                       iterations=hypothesis.iterations + result.iterations, success=ok)
+
+    def _channels(self, image: torch.Tensor) -> torch.Tensor:
+        """Grey ``(B, 1, H, W)`` when ``config.grey``, else the image."""
+        return image.mean(1, keepdim=True) if self.config.grey else image
+
+    def _direct_ok(self, cost: float, valid_fraction: float) -> bool:
+        return cost <= self.config.max_cost and valid_fraction >= self.config.min_valid and cost == cost
+
+    def _best(self, hypotheses: list[Hypothesis], by_inliers: bool) -> Hypothesis:
+        """The first of the best: successful before failed, then most inliers or lowest photometric cost."""
+
+        def key(h: Hypothesis):
+            if by_inliers:
+                return (h.success, h.inliers)
+            return (h.success, -h.cost if h.cost == h.cost else -float("inf"))
+
+        best = hypotheses[0]
+        for h in hypotheses[1:]:
+            if key(h) > key(best):
+                best = h
+        return best
+
+    def _align_to_render(self, image: torch.Tensor, best: Hypothesis, seconds: dict) -> Hypothesis:
+        """Align the query to the mesh rendered at the current estimate; keep it only if it lowers the cost there."""
+        start = time.perf_counter()
+        view = self.map.renderer().render(best.T_world_colour, self.intrinsics)
+        seconds["render"] += time.perf_counter() - start
+        if view.coverage < self.config.min_valid:
+            return replace(best, success=False) if best.success and self.config.refine is not Refinement.PNP else best
+        start = time.perf_counter()
+        result = align_photometric(self._channels(image), self._channels(view.colour), view.depth, self.intrinsics, None,
+                                   self.config.render_direct)
+        seconds["align"] += time.perf_counter() - start
+        T_refined = best.T_world_colour @ se3_inverse(result.T_src_tgt[0].to(torch.float64))
+        moved = float((T_refined[:3, 3] - best.T_world_colour[:3, 3]).norm())
+        if not (moved <= 0.1 and float(result.valid_fraction[0]) >= self.config.min_valid):
+            return best
+        return replace(best, T_world_colour=T_refined, iterations=best.iterations + result.iterations)
