@@ -40,7 +40,8 @@ def _posenet_poses(spec: str, dataset_format: str, data: str, frames) -> torch.T
 @click.option("--test-frames", default="all", show_default=True, help="Query frame numbers, e.g. 800-999.")
 @click.option("--init", "init", default="retrieval", show_default=True, help="retrieval or posenet:MODEL.")
 @click.option("--refine", type=click.Choice([r.value for r in Refinement]), default="both", show_default=True)
-@click.option("--top-k", type=click.IntRange(min=1), default=3, show_default=True, help="Keyframe hypotheses.")
+@click.option("--top-k", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Keyframes retrieved (their features pooled into one PnP).")
 @click.option("--no-errors", is_flag=True, help="Do not compare with the dataset's poses (write poses only).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default MAP/localize).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")

@@ -30,7 +30,7 @@ from posekit.baselines.feature_matching import FeatureMatchingConfig
 from posekit.errors import ConfigError, ShapeError
 from posekit.geometry.camera import PinholeIntrinsics
 from posekit.geometry.lie import se3_inverse
-from posekit.localization.features import pnp_query_to_keyframe
+from posekit.localization.features import LocalFeatures, detect_orb, keyframe_features, pnp_world
 from posekit.mapping.store import PoseMap
 
 
@@ -47,9 +47,12 @@ class LocalizerConfig:
 
     Attributes:
         refine: the refinement (:class:`Refinement`).
-        top_k: keyframe hypotheses per query.
-        direct: settings of the keyframe alignment.
-        render_direct: settings of the final alignment to the rendered map (``None`` to skip it).
+        top_k: keyframes retrieved per query (their features are pooled into one PnP).
+        direct_hypotheses: keyframes aligned by ``direct`` alone (the first of the retrieved ones).
+        direct: settings of the keyframe alignment from retrieval or a given pose (``direct``).
+        after_pnp: settings of the keyframe alignment from the PnP pose (``both``: a good start, fine levels only).
+        render_direct: settings of a final alignment to the mesh rendered at the estimate (``None``: skipped; on
+            7-Scenes validation frames it made the pose worse, see ``docs/results.md``).
         pnp: feature-matching settings.
         min_inliers: PnP needs this many RANSAC inliers to count.
         max_cost: a direct result with a higher final photometric cost (Huber, image units) is a failure.
@@ -59,12 +62,14 @@ class LocalizerConfig:
     """
 
     refine: Refinement = Refinement.BOTH
-    top_k: int = 3
+    top_k: int = 10
+    direct_hypotheses: int = 3
     direct: DirectAlignmentConfig = DirectAlignmentConfig(levels=4, iterations=20, huber_delta=0.1)
-    render_direct: DirectAlignmentConfig | None = DirectAlignmentConfig(levels=2, iterations=15, huber_delta=0.1)
+    after_pnp: DirectAlignmentConfig = DirectAlignmentConfig(levels=2, iterations=10, huber_delta=0.1)
+    render_direct: DirectAlignmentConfig | None = None
     pnp: FeatureMatchingConfig = FeatureMatchingConfig(max_features=1500, ransac_threshold_px=3.0)
     min_inliers: int = 20
-    max_cost: float = 0.006
+    max_cost: float = 0.004
     min_valid: float = 0.3
     max_jump_m: float = 1.0
     grey: bool = True
@@ -117,6 +122,7 @@ class Localizer:
         self._descriptor = descriptor
         kf = pose_map.keyframes
         self._T_world_colour_kf = pose_map.calibration.T_world_colour(kf.T_world_depth)
+        self._features: dict[int, LocalFeatures] = {}
 
     def descriptor(self):
         if self._descriptor is None:
@@ -156,51 +162,57 @@ class Localizer:
         start = time.perf_counter()
         if initial_T_world_cam is None:
             candidates = self.retrieve(image)
-            starts = [self._T_world_colour_kf[i] for i in candidates]
+            T_world_init = self._T_world_colour_kf[candidates[0]]
         else:
             candidates = self.nearest_keyframes(initial_T_world_cam.to(torch.float64))
-            initial = self.map.calibration.T_world_colour(initial_T_world_cam)
-            starts = [initial for _ in candidates]
+            T_world_init = self.map.calibration.T_world_colour(initial_T_world_cam)
         seconds["init"] = time.perf_counter() - start
-        hypotheses = [self._refine(image, i, T_start, seconds, direct=self.config.refine is Refinement.DIRECT)
-                      for i, T_start in zip(candidates, starts)]
-        best = self._best(hypotheses, by_inliers=self.config.refine is not Refinement.DIRECT)
-        if self.config.refine is Refinement.BOTH:
-            # Direct alignment of the best PnP hypothesis only (of every one when no PnP succeeded); a PnP pose
-            # whose direct refinement fails its checks is kept as it was.
-            pnp_best = best
-            chosen = [best] if best.success else hypotheses
-            best = self._best([self._align_to_keyframe(image, h, seconds) for h in chosen], by_inliers=False)
-            if pnp_best.success and not best.success:
-                best = pnp_best
-        if self.config.refine in (Refinement.DIRECT, Refinement.BOTH) and self.config.render_direct is not None:
+        refine = self.config.refine
+        fallback = Hypothesis(candidates[0], T_world_init.clone(), success=refine is Refinement.NONE)
+        best = fallback
+        if refine in (Refinement.PNP, Refinement.BOTH):
+            best = self._pnp(image, candidates, fallback, seconds)
+        if refine is Refinement.DIRECT:
+            starts = [T_world_init] if initial_T_world_cam is not None else [self._T_world_colour_kf[i] for i in candidates]
+            hypotheses = [self._align_to_keyframe(image, Hypothesis(i, T.clone()), seconds)
+                          for i, T in list(zip(candidates, starts * len(candidates)))[: self.config.direct_hypotheses]]
+            best = self._best(hypotheses, by_inliers=False)
+        elif refine is Refinement.BOTH and best.success:
+            # The photometric check confirms the PnP pose: a PnP pose it rejects is flagged (wrong PnP poses with
+            # 20-70 inliers occurred on the validation frames).
+            best = self._align_to_keyframe(image, best, seconds, self.config.after_pnp)
+        if refine in (Refinement.DIRECT, Refinement.BOTH) and self.config.render_direct is not None and best.success:
             best = self._align_to_render(image, best, seconds)
+        if not best.success:
+            # A flagged failure keeps the initial pose (retrieval or the given one), never a diverged refinement.
+            best = replace(fallback, cost=best.cost, valid_fraction=best.valid_fraction, inliers=best.inliers,
+                           iterations=best.iterations, success=False)
         T_world_cam = self.map.calibration.T_world_depth(best.T_world_colour)
         return LocalizationResult(T_world_cam, best.success, self.map.keyframes.names[best.keyframe], best.cost,
                                   best.valid_fraction, best.inliers, best.iterations, seconds)
 
     # ------------------------------------------------------------------------------------------------ stages
-    def _refine(self, image: torch.Tensor, index: int, T_world_start: torch.Tensor, seconds: dict,
-                direct: bool) -> Hypothesis:
-        refine = self.config.refine
-        T_world_kf = self._T_world_colour_kf[index]
-        kf_image = self.map.keyframes.images[index : index + 1]
-        kf_depth = self.map.keyframes.depth[index : index + 1]
-        hypothesis = Hypothesis(index, T_world_start.clone(), success=refine is Refinement.NONE)
-        if refine is Refinement.NONE:
-            return hypothesis
-        if refine in (Refinement.PNP, Refinement.BOTH):
-            start = time.perf_counter()
-            pnp = pnp_query_to_keyframe(image, kf_image, kf_depth, self.intrinsics, self.config.pnp)
-            seconds["pnp"] += time.perf_counter() - start
-            hypothesis.inliers = pnp.inliers
-            if pnp.success and pnp.inliers >= self.config.min_inliers:
-                T_query_kf = pnp.T_src_tgt.to(torch.float64)
-                hypothesis.T_world_colour = T_world_kf @ se3_inverse(T_query_kf)
-                hypothesis.success = True
-        return self._align_to_keyframe(image, hypothesis, seconds) if direct else hypothesis
+    def _keyframe_features(self, index: int) -> LocalFeatures:
+        if index not in self._features:
+            kf = self.map.keyframes
+            self._features[index] = keyframe_features(kf.images[index : index + 1], kf.depth[index : index + 1],
+                                                      self._T_world_colour_kf[index], self.intrinsics,
+                                                      self.config.pnp.max_features)
+        return self._features[index]
 
-    def _align_to_keyframe(self, image: torch.Tensor, hypothesis: Hypothesis, seconds: dict) -> Hypothesis:
+    def _pnp(self, image: torch.Tensor, candidates: list[int], fallback: Hypothesis, seconds: dict) -> Hypothesis:
+        """One PnP-RANSAC over the query's ORB matches to all candidate keyframes' 3-D points."""
+        start = time.perf_counter()
+        query = detect_orb(image, self.config.pnp.max_features)
+        pooled = pnp_world(query, [self._keyframe_features(i) for i in candidates], self.intrinsics, self.config.pnp)
+        seconds["pnp"] += time.perf_counter() - start
+        if pooled.T_world_cam is None or pooled.inliers < self.config.min_inliers:
+            return replace(fallback, inliers=pooled.inliers, success=False)
+        keyframe = candidates[max(range(len(candidates)), key=lambda k: pooled.inliers_per_keyframe[k])]
+        return Hypothesis(keyframe, pooled.T_world_cam, inliers=pooled.inliers, success=True)
+
+    def _align_to_keyframe(self, image: torch.Tensor, hypothesis: Hypothesis, seconds: dict,
+                           config: DirectAlignmentConfig | None = None) -> Hypothesis:
         """Photometric alignment of the query to the hypothesis' keyframe through its map depth."""
         index = hypothesis.keyframe
         T_world_kf = self._T_world_colour_kf[index]
@@ -208,7 +220,7 @@ class Localizer:
         start = time.perf_counter()
         result = align_photometric(self._channels(image), self._channels(self.map.keyframes.images[index : index + 1]),
                                    self.map.keyframes.depth[index : index + 1], self.intrinsics,
-                                   T_query_kf[None].float(), self.config.direct)
+                                   T_query_kf[None].float(), config or self.config.direct)
         seconds["align"] += time.perf_counter() - start
         T_refined = T_world_kf @ se3_inverse(result.T_src_tgt[0].to(torch.float64))
         jump = float((T_refined[:3, 3] - hypothesis.T_world_colour[:3, 3]).norm())
