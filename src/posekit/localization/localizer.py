@@ -19,6 +19,7 @@ Poses are returned for the depth camera (the dataset's file poses) via the map's
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -59,13 +60,15 @@ class LocalizerConfig:
         min_valid: a direct result overlapping less than this share of pixels is a failure.
         max_jump_m: a refinement that moves the pose further than this from its hypothesis is a failure.
         grey: align grey images (3x cheaper than colour).
+        group_radius_m, group_angle_deg: retrieved keyframes closer than this (and viewing within this angle of
+            each other) share one PnP; ``group_radius_m <= 0`` pools all of them into one PnP.
     """
 
     refine: Refinement = Refinement.BOTH
     top_k: int = 10
     direct_hypotheses: int = 3
     direct: DirectAlignmentConfig = DirectAlignmentConfig(levels=4, iterations=20, huber_delta=0.1)
-    after_pnp: DirectAlignmentConfig = DirectAlignmentConfig(levels=2, iterations=10, huber_delta=0.1)
+    after_pnp: DirectAlignmentConfig = DirectAlignmentConfig(levels=2, iterations=5, huber_delta=0.1)
     render_direct: DirectAlignmentConfig | None = None
     pnp: FeatureMatchingConfig = FeatureMatchingConfig(max_features=1500, ransac_threshold_px=3.0)
     min_inliers: int = 20
@@ -73,6 +76,8 @@ class LocalizerConfig:
     min_valid: float = 0.3
     max_jump_m: float = 1.0
     grey: bool = True
+    group_radius_m: float = 0.5
+    group_angle_deg: float = 30.0
 
 
 @dataclass
@@ -169,9 +174,10 @@ class Localizer:
         seconds["init"] = time.perf_counter() - start
         refine = self.config.refine
         fallback = Hypothesis(candidates[0], T_world_init.clone(), success=refine is Refinement.NONE)
-        best = fallback
+        best, pnp_pose = fallback, None
         if refine in (Refinement.PNP, Refinement.BOTH):
             best = self._pnp(image, candidates, fallback, seconds)
+            pnp_pose = best if best.success else None
         if refine is Refinement.DIRECT:
             starts = [T_world_init] if initial_T_world_cam is not None else [self._T_world_colour_kf[i] for i in candidates]
             hypotheses = [self._align_to_keyframe(image, Hypothesis(i, T.clone()), seconds)
@@ -184,8 +190,10 @@ class Localizer:
         if refine in (Refinement.DIRECT, Refinement.BOTH) and self.config.render_direct is not None and best.success:
             best = self._align_to_render(image, best, seconds)
         if not best.success:
-            # A flagged failure keeps the initial pose (retrieval or the given one), never a diverged refinement.
-            best = replace(fallback, cost=best.cost, valid_fraction=best.valid_fraction, inliers=best.inliers,
+            # A flagged failure keeps the PnP pose when PnP found one (the photometric check rejected it), else the
+            # initial pose (retrieval or the given one): never a diverged photometric refinement.
+            keep = pnp_pose if pnp_pose is not None else fallback
+            best = replace(keep, cost=best.cost, valid_fraction=best.valid_fraction, inliers=best.inliers,
                            iterations=best.iterations, success=False)
         T_world_cam = self.map.calibration.T_world_depth(best.T_world_colour)
         return LocalizationResult(T_world_cam, best.success, self.map.keyframes.names[best.keyframe], best.cost,
@@ -201,15 +209,40 @@ class Localizer:
         return self._features[index]
 
     def _pnp(self, image: torch.Tensor, candidates: list[int], fallback: Hypothesis, seconds: dict) -> Hypothesis:
-        """One PnP-RANSAC over the query's ORB matches to all candidate keyframes' 3-D points."""
+        """PnP-RANSAC over the query's ORB matches to the 3-D points of each covisible group of candidate
+        keyframes (one PnP per group, pooled within it); the group with the most inliers wins."""
         start = time.perf_counter()
         query = detect_orb(image, self.config.pnp.max_features)
-        pooled = pnp_world(query, [self._keyframe_features(i) for i in candidates], self.intrinsics, self.config.pnp)
+        best = replace(fallback, success=False)
+        for group in self._groups(candidates):
+            pooled = pnp_world(query, [self._keyframe_features(i) for i in group], self.intrinsics, self.config.pnp)
+            if pooled.T_world_cam is None or pooled.inliers <= best.inliers:
+                best = best if pooled.inliers <= best.inliers else replace(best, inliers=pooled.inliers)
+                continue
+            keyframe = group[max(range(len(group)), key=lambda k: pooled.inliers_per_keyframe[k])]
+            best = Hypothesis(keyframe, pooled.T_world_cam, inliers=pooled.inliers,
+                              success=pooled.inliers >= self.config.min_inliers)
         seconds["pnp"] += time.perf_counter() - start
-        if pooled.T_world_cam is None or pooled.inliers < self.config.min_inliers:
-            return replace(fallback, inliers=pooled.inliers, success=False)
-        keyframe = candidates[max(range(len(candidates)), key=lambda k: pooled.inliers_per_keyframe[k])]
-        return Hypothesis(keyframe, pooled.T_world_cam, inliers=pooled.inliers, success=True)
+        return best if best.success else replace(fallback, inliers=best.inliers, success=False)
+
+    def _groups(self, candidates: list[int]) -> list[list[int]]:
+        """Candidates grouped greedily (in retrieval order) with the first group whose first keyframe is within
+        ``group_radius_m`` and ``group_angle_deg`` of viewing direction; one group of all when grouping is off."""
+        if self.config.group_radius_m <= 0:
+            return [candidates]
+        poses = self._T_world_colour_kf
+        groups: list[list[int]] = []
+        cos_max = math.cos(math.radians(self.config.group_angle_deg))
+        for i in candidates:
+            for group in groups:
+                seed = poses[group[0]]
+                near = float((poses[i][:3, 3] - seed[:3, 3]).norm()) <= self.config.group_radius_m
+                if near and float(poses[i][:3, 2] @ seed[:3, 2]) >= cos_max:
+                    group.append(i)
+                    break
+            else:
+                groups.append([i])
+        return groups
 
     def _align_to_keyframe(self, image: torch.Tensor, hypothesis: Hypothesis, seconds: dict,
                            config: DirectAlignmentConfig | None = None) -> Hypothesis:
