@@ -20,7 +20,7 @@ from posekit.data import DatasetFormat, load_index
 from posekit.errors import ConfigError
 from posekit.localization import Localizer, LocalizerConfig, Refinement, localize_frames
 from posekit.localization.baselines import mean_pose, nearest_by_position
-from posekit.mapping.frames import parse_frame_ranges, select_frames
+from posekit.mapping.frames import parse_frame_ranges, select_frames, select_records
 from posekit.mapping.store import load_map
 
 
@@ -50,26 +50,29 @@ def _baseline_poses(init: str, all_frames, train_frames: str | None, frames) -> 
 @click.option("--dataset", "dataset_format", type=click.Choice([f.value for f in DatasetFormat]), required=True)
 @click.option("--data", type=click.Path(file_okay=False), required=True, help="Dataset folder of the queries.")
 @click.option("--test-frames", default="all", show_default=True, help="Query frame numbers, e.g. 800-999.")
+@click.option("--records", default=None, help="Only queries of these records (comma-separated, e.g. seq-04,seq-05).")
 @click.option("--init", "init", default="retrieval", show_default=True,
               help="retrieval, posenet:MODEL, or the trivial baselines mean / nearest-gt (need --train-frames).")
 @click.option("--train-frames", default=None, help="Training frame numbers for --init mean / nearest-gt.")
+@click.option("--train-records", default=None, help="Training records for --init mean / nearest-gt (default all).")
 @click.option("--refine", type=click.Choice([r.value for r in Refinement]), default="both", show_default=True)
 @click.option("--top-k", type=click.IntRange(min=1), default=10, show_default=True,
               help="Keyframes retrieved (their features pooled into one PnP).")
 @click.option("--no-errors", is_flag=True, help="Do not compare with the dataset's poses (write poses only).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default MAP/localize).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def command(map_folder, dataset_format, data, test_frames, init, train_frames, refine, top_k, no_errors, out,
+def command(map_folder, dataset_format, data, test_frames, records, init, train_frames, train_records, refine, top_k, no_errors, out,
             as_json) -> None:
     """Localise colour frames in a map: retrieval or PoseNet, then PnP and/or direct alignment."""
     if init not in ("retrieval", "mean", "nearest-gt") and not init.startswith("posenet:"):
         raise ConfigError(f"--init: expected retrieval, posenet:MODEL, mean or nearest-gt, got {init!r}")
     pose_map = load_map(map_folder)
     index = load_index(dataset_format, data)
-    frames = select_frames(index.frames, parse_frame_ranges(test_frames, "--test-frames"), "--test-frames")
+    frames = select_frames(select_records(index.frames, records), parse_frame_ranges(test_frames, "--test-frames"),
+                           "--test-frames")
     localizer = Localizer(pose_map, LocalizerConfig(refine=Refinement(refine), top_k=top_k))
     if init in ("mean", "nearest-gt"):
-        initial = _baseline_poses(init, index.frames, train_frames, frames)
+        initial = _baseline_poses(init, select_records(index.frames, train_records), train_frames, frames)
     else:
         initial = None if init == "retrieval" else _posenet_poses(init, dataset_format, data, frames)
     out = Path(out) if out is not None else Path(map_folder) / "localize"

@@ -40,6 +40,18 @@ def select_frames(frames: list[FrameRecord], numbers: set[int] | None, option: s
     return sorted(chosen, key=lambda f: (f.record_id, f.order))
 
 
+def select_records(frames: list[FrameRecord], records: str | None) -> list[FrameRecord]:
+    """The frames of the comma-separated ``records`` (all when ``None``); unknown names are an error."""
+    if records is None:
+        return frames
+    wanted = [r.strip() for r in records.split(",") if r.strip()]
+    known = sorted({f.record_id for f in frames})
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ConfigError(f"--records: unknown {', '.join(unknown)}; the dataset has {', '.join(known)}")
+    return [f for f in frames if f.record_id in wanted]
+
+
 def load_colour(frame: FrameRecord, size: tuple[int, int] | None = None) -> torch.Tensor:
     """``(3, H, W)`` colour in [0, 1], area-resized to ``size = (H, W)`` when given."""
     image = image_to_tensor(read_image(frame.image_path, ImageMode.RGB))
