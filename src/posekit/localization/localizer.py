@@ -3,16 +3,21 @@
 For each query (colour only; its own depth is never used):
 
 1. **Init**: retrieval of the top-k keyframes by global descriptor (or the keyframes nearest to a given initial
-   pose, e.g. PoseNet's). Each keyframe gives one hypothesis.
-2. **Refinement** of each hypothesis, in the colour camera at the map's working size:
-   - ``pnp``: ORB matches between query and keyframe, the keyframe's map depth lifts them to 3-D, PnP-RANSAC
-     gives ``T_query_keyframe`` (:func:`posekit.baselines.feature_matching.estimate_pose_pnp`);
-   - ``direct``: photometric alignment of the query to the keyframe through the keyframe's map depth, coarse
-     to fine (:func:`posekit.baselines.direct_alignment.align_photometric`), from the PnP pose when there is one;
-   - then (``direct``/``both``) a final photometric alignment against the mesh rendered at the estimate.
-3. The best hypothesis wins (lowest photometric cost for ``direct``/``both``, most inliers for ``pnp``). A query
-   whose best hypothesis fails the checks (too few inliers, too high a cost, too little overlap) is flagged
-   ``success = False``; its pose is still the best guess, never NaN.
+   pose, e.g. PoseNet's).
+2. **Refinement**, in the colour camera at the map's working size:
+   - ``pnp``: the query's ORB features are matched to the cached ORB features of the candidate keyframes, lifted
+     to world points by the keyframes' map depth; one PnP-RANSAC per covisible group of keyframes, the group
+     with the most inliers wins (:func:`posekit.localization.features.pnp_world`);
+   - ``direct``: photometric alignment of the query to each of the first keyframes through the keyframe's map
+     depth, coarse to fine, from the keyframe's pose (:func:`posekit.baselines.direct_alignment.align_photometric`);
+     the lowest final cost wins;
+   - ``both``: PnP, then a short photometric alignment to the best keyframe from the PnP pose, which also checks
+     it (cost and overlap);
+   - optionally (``render_direct``) a final alignment to the mesh rendered at the estimate (off by default: it made
+     poses worse on the validation frames).
+3. A query whose result fails the checks (too few inliers, too high a photometric cost, too little overlap, a
+   jump over ``max_jump_m``) is flagged ``success = False``; its pose is then the PnP pose if PnP found one, else
+   the initial pose: never NaN, never a diverged refinement.
 
 Poses are returned for the depth camera (the dataset's file poses) via the map's calibration.
 """
