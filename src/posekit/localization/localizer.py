@@ -65,6 +65,8 @@ class LocalizerConfig:
         min_valid: a direct result overlapping less than this share of pixels is a failure.
         max_jump_m: a refinement that moves the pose further than this from its hypothesis is a failure.
         grey: align grey images (3x cheaper than colour).
+        nearest_keyframe_after_pnp: ``both`` aligns to the keyframe nearest to the PnP pose (most overlap), not to
+            the one with the most PnP inliers.
         group_radius_m, group_angle_deg: retrieved keyframes closer than this (and viewing within this angle of
             each other) share one PnP; ``group_radius_m <= 0`` pools all of them into one PnP.
     """
@@ -82,6 +84,7 @@ class LocalizerConfig:
     max_jump_m: float = 1.0
     grey: bool = True
     group_radius_m: float = 0.5
+    nearest_keyframe_after_pnp: bool = True
     group_angle_deg: float = 30.0
 
 
@@ -191,6 +194,9 @@ class Localizer:
         elif refine is Refinement.BOTH and best.success:
             # The photometric check confirms the PnP pose: a PnP pose it rejects is flagged (wrong PnP poses with
             # 20-70 inliers occurred on the validation frames).
+            if self.config.nearest_keyframe_after_pnp:
+                nearest = self.nearest_keyframes(self.map.calibration.T_world_depth(best.T_world_colour))[0]
+                best = replace(best, keyframe=nearest)
             best = self._align_to_keyframe(image, best, seconds, self.config.after_pnp)
         if refine in (Refinement.DIRECT, Refinement.BOTH) and self.config.render_direct is not None and best.success:
             best = self._align_to_render(image, best, seconds)
