@@ -19,7 +19,7 @@ from posekit.cli.threads import HEAVY_COMMANDS, LIGHT_SUBCOMMANDS, apply_threads
 from posekit.errors import PosekitError
 
 # Modules of this package that each define ``command`` (a click command or group), in help order.
-COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "traj", "res", "fuse", "viz", "report")
+COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "traj", "res", "map", "localize", "fuse", "viz", "report")
 
 # One line of help per command, shown by ``posekit --help`` without importing the command's module.
 COMMAND_HELP = {
@@ -31,6 +31,8 @@ COMMAND_HELP = {
     "eval-traj": "APE, RPE or the KITTI metric of a trajectory file against ground truth (evo_ape/evo_rpe).",
     "traj": "Inspect, convert, transform and merge trajectory files (evo_traj).",
     "res": "Compare saved eval-traj results: a table and a plot (evo_res).",
+    "map": "Build a map of a scene from posed frames (TSDF mesh + keyframes): `map build`.",
+    "localize": "Localise query images against a map (retrieval, PnP, direct refinement).",
     "fuse": "Pose-graph fusion of absolute and relative estimates per record (gtsam).",
     "viz": "Figures and videos of a dataset.",
     "report": "One self-contained HTML report of a run folder.",
