@@ -17,7 +17,7 @@ def _run(*args):
 def test_info_json_on_real_excerpt(sevenscenes_dir):
     result = _run("info", "frames", str(sevenscenes_dir), "--json")
     assert result.exit_code == 0, result.output
-    info = json.loads(result.output)
+    info = json.loads(result.stdout)
     assert info["frames"] == 1000 and info["records"] == {"frames": 1000}  # the whole of seq-01 (SOURCE.md)
     assert info["splits"] == {"train": 800, "val": 200} and info["split_source"] == "generated-by-time"
     assert info["has_depth"] is True and info["has_timestamps"] is False

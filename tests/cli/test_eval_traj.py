@@ -39,12 +39,12 @@ def tum_pair(tmp_path):
 def test_json_has_exactly_the_statistics_keys(tum_pair):
     out = run(*tum_pair, "--json")
     assert out.exit_code == 0, out.output
-    stats = json.loads(out.output)
+    stats = json.loads(out.stdout)
     assert list(stats) == STAT_KEYS
     assert stats["rmse"] == pytest.approx(0.1) and stats["std"] == pytest.approx(0.0, abs=1e-12)
-    aligned = json.loads(run(*tum_pair, "--align", "se3", "--json").output)
+    aligned = json.loads(run(*tum_pair, "--align", "se3", "--json").stdout)
     assert aligned["max"] == pytest.approx(0.0, abs=1e-9)
-    rpe = json.loads(run(*tum_pair, "--metric", "rpe", "--delta", "2", "--rotation", "--json").output)
+    rpe = json.loads(run(*tum_pair, "--metric", "rpe", "--delta", "2", "--rotation", "--json").stdout)
     assert rpe["max"] == pytest.approx(0.0, abs=1e-6)
 
 
@@ -88,7 +88,7 @@ def test_kitti_00_orb_ape_matches_evo(trajectories_dir):
     evo = trajectories_dir / "evo_test_data"
     out = run(evo / "KITTI_00_gt.txt", evo / "KITTI_00_ORB.txt", "--format", "kitti", "--align", "se3", "--json")
     assert out.exit_code == 0, out.output
-    stats = json.loads(out.output)
+    stats = json.loads(out.stdout)
     assert stats["rmse"] == pytest.approx(1.303450, abs=5e-7)
     assert stats["sse"] == pytest.approx(7715.073440, abs=5e-7)
 
@@ -97,7 +97,7 @@ def test_euroc_reads_the_csv_ground_truth_and_a_tum_estimate(trajectories_dir):
     evo = trajectories_dir / "evo_test_data"
     out = run(evo / "V102_groundtruth.csv", evo / "V102.txt", "--format", "euroc", "--align", "se3", "--json")
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["rmse"] == pytest.approx(0.091727, abs=5e-7)
+    assert json.loads(out.stdout)["rmse"] == pytest.approx(0.091727, abs=5e-7)
 
 
 
@@ -116,6 +116,6 @@ def test_statistics_that_overflow_are_refused_not_printed_as_infinity(tmp_path):
     write_tum(tmp_path / "est.txt", Trajectory(make_pose(rotations, far), times))
     result = run(tmp_path / "gt.txt", tmp_path / "est.txt", "--json")
     if result.exit_code == 0:  # sse = 1.6e24 is finite: the JSON must parse with finite numbers only
-        assert all(map(math.isfinite, json.loads(result.output).values()))
+        assert all(map(math.isfinite, json.loads(result.stdout).values()))
     else:
         assert result.exit_code == 2 and result.output.startswith("posekit: error:")

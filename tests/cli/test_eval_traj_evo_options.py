@@ -23,7 +23,7 @@ def run(*args):
 def stats(*args) -> dict:
     out = run(*args, "--json")
     assert out.exit_code == 0, out.output
-    return json.loads(out.output)
+    return json.loads(out.stdout)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_eval_traj_kitti_uses_the_frame_index_column(tmp_path):
     est_path.write_text("\n".join(f"{i} " + ROW.format(x=i) for i in (1, 4, 5)) + "\n")
     result = CliRunner().invoke(cli, ["eval-traj", str(gt_path), str(est_path), "--format", "kitti", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["max"] == 0.0  # frames 1, 4, 5 of the ground truth, not 0, 1, 2
+    assert json.loads(result.stdout)["max"] == 0.0  # frames 1, 4, 5 of the ground truth, not 0, 1, 2
     est_path.write_text(f"7 {ROW.format(x=0)}\n")
     result = CliRunner().invoke(cli, ["eval-traj", str(gt_path), str(est_path), "--format", "kitti"])
     assert result.exit_code == 2

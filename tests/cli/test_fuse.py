@@ -39,7 +39,7 @@ def test_fuse_with_ground_truth_writes_evaluation(tmp_path):
                        tmp_path / "gt.tum", "--abs-sigma", "0.2,5", "--rel-sigma", "0.01,0.3", "--out",
                        tmp_path / out, "--json"])
         assert result.exit_code == 0, result.output
-        summary = json.loads(result.output)
+        summary = json.loads(result.stdout)
         absolute_median = float(torch.linalg.vector_norm(absolute.T_world_cam[:, :3, 3] - gt[:, :3, 3], dim=-1).median())
         assert summary["median_t_m"] < 0.4 * absolute_median
         assert {"median_r_deg", "mean_t_m", "mean_r_deg", "recall_5cm_5deg", "recall_2cm_2deg"} <= set(summary)
@@ -64,7 +64,7 @@ def test_fuse_records_and_failed_frames(tmp_path):
     common = ["--relative", tmp_path / "vo.tum", "--frames", tmp_path / "frames.csv", "--robust", "none", "--json"]
     result = _run(["--absolute", tmp_path / "wild.tum", "--out", tmp_path / "wild_run", *common])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["frames_without_absolute"] == 1
+    assert json.loads(result.stdout)["frames_without_absolute"] == 1
     assert sorted(p.name for p in (tmp_path / "wild_run" / "eval").glob("*.tum")) == ["fused.a.tum", "fused.b.tum"]
     result = _run(["--absolute", tmp_path / "abs.tum", "--out", tmp_path / "clean_run", *common])
     assert result.exit_code == 0, result.output
@@ -99,7 +99,7 @@ def test_fuse_fills_frames_missing_from_the_absolute_file(tmp_path):
     result = _run(["--absolute", tmp_path / "gappy.tum", "--relative", tmp_path / "vo.tum", "--gt", tmp_path / "gt.tum",
                    "--abs-sigma", "0.2,5", "--rel-sigma", "0.01,0.3", "--out", tmp_path / "run", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["frames"] == 40 and summary["frames_without_absolute"] == 5
     fused = read_tum(tmp_path / "run" / "eval" / "fused.tum")
     errors = torch.linalg.vector_norm(fused.poses[10:15, :3, 3] - gt[10:15, :3, 3], dim=-1)
@@ -107,4 +107,4 @@ def test_fuse_fills_frames_missing_from_the_absolute_file(tmp_path):
     result = _run(["--absolute", tmp_path / "gappy.tum", "--relative", tmp_path / "vo.tum", "--sigmas-from-residuals",
                    "--out", tmp_path / "run2", "--json"])
     assert result.exit_code == 0, result.output
-    assert 0.05 < json.loads(result.output)["absolute_sigma_t_m"] < 0.5
+    assert 0.05 < json.loads(result.stdout)["absolute_sigma_t_m"] < 0.5

@@ -45,7 +45,7 @@ def test_data_info_reports_the_frames_asked_for(tmp_path):
     assert "3 sequence(s), 15 frames" in result.output
     info = invoke("data", "info", "7scenes", out, "--json")
     assert info.exit_code == 0, info.output
-    facts = json.loads(info.output)
+    facts = json.loads(info.stdout)
     assert facts["frames"] == 15
     assert facts["records"] == {"seq-01": 5, "seq-02": 5, "seq-03": 5}
     assert facts["splits"] == {"train": 10, "test": 5}
@@ -59,7 +59,7 @@ def test_data_info_reports_the_frames_asked_for(tmp_path):
 def test_tum_output_passes_the_dataset_check(tmp_path):
     out = tmp_path / "tum"
     assert invoke("synth", "--frames", 3, "--size", "36x48", "--format", "tum", "--out", out).exit_code == 0
-    info = json.loads(invoke("data", "info", "tum", out, "--json").output)
+    info = json.loads(invoke("data", "info", "tum", out, "--json").stdout)
     assert info["frames"] == 3 and info["has_timestamps"] is True
     assert invoke("data", "check", "tum", out).exit_code == 0
 

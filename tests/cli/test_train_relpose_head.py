@@ -23,5 +23,5 @@ def test_a_spatial_head_trains_saves_and_evaluates_through_the_cli(synth_sequenc
     assert model.config.head is PoseHeadKind(head) and model.pose_net.map_head is not None
     result = check_ok(invoke("eval", "relpose", "--checkpoint", run / "model.safetensors", *synth_sequence.options(),
                              "--distances", "2", "--cache-dir", shared_cache, "--json"))
-    summary = json.loads(result.output.strip().splitlines()[-1])["network"]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])["network"]
     assert summary["pairs"] > 0 and summary["rpe_t_median_m"] >= 0

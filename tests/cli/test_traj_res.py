@@ -24,7 +24,7 @@ def test_info_of_kitti_00_with_times(trajectories_dir):
     evo = trajectories_dir / "evo_test_data"
     out = run("traj", "info", evo / "KITTI_00_gt.txt", "--format", "kitti", "--times", evo / "KITTI_00_gt_times.txt", "--json")
     assert out.exit_code == 0, out.output
-    info = json.loads(out.output)
+    info = json.loads(out.stdout)
     positions = np.loadtxt(evo / "KITTI_00_gt.txt").reshape(-1, 3, 4)[:, :, 3]
     assert info["poses"] == 4541
     assert info["path_length_m"] == pytest.approx(np.linalg.norm(np.diff(positions, axis=0), axis=1).sum(), rel=1e-9)
@@ -90,7 +90,7 @@ def test_res_compares_own_and_evo_results(trajectories_dir, tmp_path):
              evo / "res_files" / "sptam_ape.zip"]
     out = run("res", *files, "--json")
     assert out.exit_code == 0, out.output
-    table = json.loads(out.output)
+    table = json.loads(out.stdout)
     for name in ("orb", "sptam"):
         ours, theirs = table[f"posekit_{name}"], table[f"{name}_ape"]
         for key in ("rmse", "mean", "median", "std", "min", "max"):

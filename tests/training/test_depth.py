@@ -42,7 +42,7 @@ def depth_run(synth_sequence, shared_cache, tmp_path_factory):
 def _eval_depth(data, cache, run) -> dict:
     result = check_ok(invoke("eval", "depth", "--model", run / "model.safetensors", *data.options(),
                              "--cache-dir", cache, "--json"))
-    return json.loads(result.output.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_depth_training_writes_the_run_folder_and_evaluates(depth_run, synth_sequence, shared_cache):

@@ -45,7 +45,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     result = invoke(*["eval", "posenet", "--model", str(run / "model.safetensors"), "--dataset", "frames",
                                       "--data", str(tiny_frames), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output.strip().splitlines()[-1])
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"median_t_m", "median_r_deg", "mean_t_m", "mean_r_deg"} <= set(summary)
     assert summary["held_out"] == "test split (blocks:5:4)" and summary["frames"] == 10  # blocks of 5, every 4th held out: 2 of 8 blocks
     predicted = read_tum(run / "eval" / "posenet.tum")
@@ -57,7 +57,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     result = invoke(*["eval", "retrieval", "--model", str(run / "model.safetensors"), "--dataset",
                                       "frames", "--data", str(tiny_frames), "--json"])
     assert result.exit_code == 0, result.output
-    retrieval = json.loads(result.output.strip().splitlines()[-1])
+    retrieval = json.loads(result.stdout.strip().splitlines()[-1])
     assert retrieval["frames"] == 10 and retrieval["database_frames"] == 30
     # Retrieval returns training poses: every predicted position is one of the dataset's positions.
     database = torch.stack([torch.from_numpy(np.loadtxt(p)) for p in sorted((tiny_frames / "frames").glob("*.pose.txt"))])
@@ -161,7 +161,7 @@ def test_stereo_posenet_trains_and_evaluates_on_camera_pairs(tmp_path):
     evaluated = invoke("eval", "posenet", "--model", run / "model.safetensors", "--dataset", "apolloscape",
                        "--data", data, "--json")
     assert evaluated.exit_code == 0, evaluated.output
-    summary = json.loads(evaluated.output.strip().splitlines()[-1])
+    summary = json.loads(evaluated.stdout.strip().splitlines()[-1])
     # the held-out record's 6 camera pairs, each view one frame
     assert summary["frames"] == 12 and summary["stereo"] is True and summary["cameras"] == ["Camera_1", "Camera_2"]
     names = [row["name"] for row in csv.DictReader(open(run / "eval" / "posenet.csv"))]

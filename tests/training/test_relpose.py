@@ -53,7 +53,7 @@ def test_each_mode_trains_and_evaluates_through_the_cli(synth_sequence, shared_c
 
     result = check_ok(invoke("eval", "relpose", "--model", run / "model.safetensors", *synth_sequence.options(),
                              "--distances", "1,2,4", "--cache-dir", shared_cache, "--json"))
-    summary = json.loads(result.output.strip().splitlines()[-1])["network"]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])["network"]
     assert RPE_KEYS <= set(summary)
     assert summary["distance"] == 2 and set(summary["by_distance"]) == {"1", "2", "4"}
     assert summary["pairs"] == 16 - 2 and summary["by_distance"]["4"]["pairs"] == 16 - 4
@@ -77,7 +77,7 @@ def test_baselines_and_refinement_on_exact_synthetic_depth(synth_sequence, share
     result = check_ok(invoke("eval", "relpose", "--model", run / "model.safetensors", *synth_sequence.options(),
                              "--method", "direct", "--method", "network_refined", "--method", "orb_pnp",
                              "--distances", "2", "--cache-dir", shared_cache, "--json"))
-    summaries = json.loads(result.output.strip().splitlines()[-1])
+    summaries = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(summaries) == {"direct", "network_refined", "orb_pnp"}
     for method in ("direct", "network_refined"):
         assert summaries[method]["rpe_t_median_m"] < 0.01 and summaries[method]["rpe_r_median_deg"] < 0.5, summaries[method]
