@@ -28,7 +28,7 @@ from posekit.training.posenet import load_posenet
 RETRIEVAL_IMAGE_SIZE = (128, 160)
 
 
-def _dataset(side: FrameSide, sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
+def evaluation_dataset(side: FrameSide, sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
              stereo: bool = False) -> AbsolutePoseDataset:
     return AbsolutePoseDataset(side.index, side.split, records=record_list(config.records), cameras=record_list(cameras),
                                stereo=stereo, transform=sides.transform, normalize=False, cache=True,
@@ -50,7 +50,7 @@ def view_records(dataset: AbsolutePoseDataset) -> list[str]:
 def training_poses(sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
                    stereo: bool = False) -> torch.Tensor:
     """``(M, 4, 4)`` float64 poses of the training views (for the baselines; no image is read)."""
-    return torch.stack([f.T_world_cam.double() for f in view_frames(_dataset(sides.train, sides, config, cameras, stereo))])
+    return torch.stack([f.T_world_cam.double() for f in view_frames(evaluation_dataset(sides.train, sides, config, cameras, stereo))])
 
 
 def _absolute_extras(dataset: AbsolutePoseDataset, sides: FrameSides, config: FrameDataConfig,
@@ -62,7 +62,7 @@ def _absolute_extras(dataset: AbsolutePoseDataset, sides: FrameSides, config: Fr
 
 
 @torch.no_grad()
-def _run(dataset: AbsolutePoseDataset, function: Callable[[torch.Tensor], torch.Tensor], batch_size: int):
+def run_views(dataset: AbsolutePoseDataset, function: Callable[[torch.Tensor], torch.Tensor], batch_size: int):
     """Apply ``function`` to every image batch; return its outputs, the GT poses and the frame names (one row per
     view: a stereo sample gives its left and right view, named ``record/frame/camera``)."""
     outputs, poses, names = [], [], []
@@ -87,8 +87,8 @@ def evaluate_posenet(dataset_format: str, data: str | Path, out: str | Path, mod
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index)
     side = evaluated_side(sides, frames)
-    dataset = _dataset(side, sides, config, module.config.cameras, module.config.stereo)
-    estimated, ground_truth, names = _run(dataset, lambda images: module.predict_T_world_cam(images).double(),
+    dataset = evaluation_dataset(side, sides, config, module.config.cameras, module.config.stereo)
+    estimated, ground_truth, names = run_views(dataset, lambda images: module.predict_T_world_cam(images).double(),
                                           frames.batch_size)
     header = summary_header("posenet", index.format, str(index.root), side.description, len(names), str(model_path))
     return write_absolute_evaluation(out, header, ground_truth, estimated, names,
@@ -117,11 +117,11 @@ def evaluate_retrieval(dataset_format: str, data: str | Path, out: str | Path, m
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index)
     side = evaluated_side(sides, frames)
-    database = _dataset(sides.train, sides, config)
-    database_features, database_poses, database_names = _run(database, encoder.forward_pooled, frames.batch_size)
+    database = evaluation_dataset(sides.train, sides, config)
+    database_features, database_poses, database_names = run_views(database, encoder.forward_pooled, frames.batch_size)
     retrieval = RetrievalIndex.build(database_features, database_poses, database_names)
-    queries = _dataset(side, sides, config)
-    query_features, ground_truth, names = _run(queries, encoder.forward_pooled, frames.batch_size)
+    queries = evaluation_dataset(side, sides, config)
+    query_features, ground_truth, names = run_views(queries, encoder.forward_pooled, frames.batch_size)
     estimated, nearest = retrieval.query(query_features)
     header = summary_header(method, index.format, str(index.root), side.description, len(names),
                             None if model_path is None else str(model_path))
