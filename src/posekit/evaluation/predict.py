@@ -44,7 +44,7 @@ class Views:
         names: ``N`` frame names ``record/frame``.
         records: ``N`` record (trajectory file) keys; the rows of a record are contiguous.
         timestamps: ``(N,)`` float64 seconds or frame numbers.
-        images: ``N`` callables or tensors: ``load(i)`` gives the ``(3, H, W)`` image at the network's size.
+        load: ``load(i)`` gives view ``i``'s ``(3, H, W)`` image at the network's size.
     """
 
     names: list[str]
