@@ -19,7 +19,7 @@ from posekit.cli.threads import HEAVY_COMMANDS, LIGHT_SUBCOMMANDS, apply_threads
 from posekit.errors import PosekitError
 
 # Modules of this package that each define ``command`` (a click command or group), in help order.
-COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "traj", "res", "map", "localize", "fuse", "viz", "report")
+COMMAND_MODULES = ("demo", "synth", "data", "train", "eval", "eval_traj", "traj", "res", "predict", "map", "localize", "fuse", "viz", "report")
 
 # One line of help per command, shown by ``posekit --help`` without importing the command's module.
 COMMAND_HELP = {

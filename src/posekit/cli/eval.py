@@ -32,7 +32,17 @@ def echo_summary(title: str, summary: dict, as_json: bool) -> None:
         return
     click.echo(title)
     for key, value in summary.items():
+        if isinstance(value, (dict, list)):
+            continue
         click.echo(f"  {key:>18}: {value:.4f}" if isinstance(value, float) else f"  {key:>18}: {value}")
+    for name, values in summary.get("baselines", {}).items():
+        if "median_t_m" in values:
+            numbers = f"median {values['median_t_m']:.4f} m, {values['median_r_deg']:.3f} deg"
+        else:
+            numbers = f"RPE median {values['rpe_t_median_m']:.4f} m, {values['rpe_r_median_deg']:.3f} deg"
+        click.echo(f"  baseline {name}: {numbers}")
+    for record, statistics in summary.get("ate_per_record", summary.get("ate_per_segment", {})).items():
+        click.echo(f"  ATE {record}: rmse {statistics['rmse']:.4f} m, median {statistics['median']:.4f} m")
 
 
 def _title(task: str, data: str, summary: dict, out: Path, count: str) -> str:
@@ -53,7 +63,8 @@ command.add_command(eval_traj_command, "traj")
 @eval_frames_options()
 @output_options("the model's run folder")
 def posenet(model_path, dataset_format, data, frames, out, as_json) -> None:
-    """Per-frame errors (CSV), predicted trajectory (TUM) and the summary (median/mean metres and degrees)."""
+    """Per-frame errors (CSV), predicted trajectory per record (TUM) and the summary (median/mean metres and
+    degrees), with the mean training pose and the nearest training frame by ground truth (an oracle) beside."""
     from posekit.evaluation.absolute import evaluate_posenet
 
     out = Path(out or run_folder_of(model_path))
@@ -91,8 +102,9 @@ def retrieval(model_path, backbone, weights, dataset_format, data, frames, out, 
 @output_options("the model's run folder, else runs/relpose-baselines")
 def relpose(model_path, methods, distances, primary_distance, direct_levels, direct_iterations, dataset_format, data,
             frames, out, as_json) -> None:
-    """RPE (m, deg; rmse and median) over held-out pairs at each distance, the chained trajectory (TUM) and its
-    ATE, depth metrics for monocular models; eval/<method>.{json,csv,tum,gt.tum} per method."""
+    """RPE (m, deg; rmse and median) over held-out pairs at each distance with zero motion and constant velocity
+    beside, the chained trajectory per segment (TUM, as estimated) and its ATE, depth metrics for monocular
+    models; eval/<method>.{json,csv} and eval/<method>/<segment>.tum per method."""
     from posekit.baselines.direct_alignment import DirectAlignmentConfig
     from posekit.evaluation.relative import RelativePoseEvalSettings, evaluate_relpose
 
@@ -111,8 +123,7 @@ def relpose(model_path, methods, distances, primary_distance, direct_levels, dir
         return
     for method, summary in summaries.items():
         count = f"{summary['pairs']} pairs at distance {summary['distance']}"
-        echo_summary(_title(method, data, summary, out, count),
-                     {k: v for k, v in summary.items() if k != "by_distance" and not isinstance(v, (list, dict))}, False)
+        echo_summary(_title(method, data, summary, out, count), summary, False)
         for d, values in summary["by_distance"].items():
             click.echo(f"  distance {d:>3}: {values['pairs']:4d} pairs, t rmse {values['rpe_t_rmse_m']:.4f} m "
                        f"median {values['rpe_t_median_m']:.4f} m, r rmse {values['rpe_r_rmse_deg']:.3f} deg "

@@ -1,6 +1,8 @@
 """Evaluating absolute pose estimators on held-out frames: PoseNet and the retrieval baseline, reported alike.
 
-Both write ``RUN_DIR/eval/<method>.{csv,tum,gt.tum,json}`` (see :mod:`posekit.evaluation.results`). The frames
+Both write ``RUN_DIR/eval/<method>.{csv,json}`` and one trajectory per record ``RUN_DIR/eval/<method>/<record>.tum``
+(the mean training pose and the nearest training frame by ground-truth pose, an oracle, beside the method in the
+JSON's ``baselines``) (see :mod:`posekit.evaluation.results`). The frames
 are the model's held-out frames unless :class:`~posekit.evaluation.frames.EvalFrames` says otherwise; a frame
 the model trained on is never evaluated (:func:`~posekit.training.frame_data.resolve_frame_sides`).
 """
@@ -16,7 +18,8 @@ from torch.utils.data import DataLoader
 from posekit.baselines.retrieval import RetrievalIndex
 from posekit.data import AbsolutePoseDataset, load_index
 from posekit.evaluation.frames import EvalFrames, eval_data_config, evaluated_side
-from posekit.evaluation.results import write_absolute_evaluation
+from posekit.data.records import FrameRecord
+from posekit.evaluation.results import frame_timestamps, write_absolute_evaluation
 from posekit.evaluation.summary import summary_header
 from posekit.models import Backbone, BackboneName, create_backbone
 from posekit.training.frame_data import FrameDataConfig, FrameSide, FrameSides, record_list, resolve_frame_sides
@@ -25,15 +28,41 @@ from posekit.training.posenet import load_posenet
 RETRIEVAL_IMAGE_SIZE = (128, 160)
 
 
-def _dataset(side: FrameSide, sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
+def evaluation_dataset(side: FrameSide, sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
              stereo: bool = False) -> AbsolutePoseDataset:
     return AbsolutePoseDataset(side.index, side.split, records=record_list(config.records), cameras=record_list(cameras),
                                stereo=stereo, transform=sides.transform, normalize=False, cache=True,
                                cache_dir=config.cache_dir, split_policy=sides.policy)
 
 
+def view_frames(dataset: AbsolutePoseDataset) -> list[FrameRecord]:
+    """The frame record of every evaluated view, in the order of :func:`_run`'s rows."""
+    return [frame for sample in dataset.samples for frame in sample]
+
+
+def view_records(dataset: AbsolutePoseDataset) -> list[str]:
+    """The trajectory (file) of every view: its record, and its camera where there are several."""
+    frames = view_frames(dataset)
+    several = len({f.camera_id for f in frames}) > 1
+    return [f"{f.record_id}.{f.camera_id}" if several else f.record_id for f in frames]
+
+
+def training_poses(sides: FrameSides, config: FrameDataConfig, cameras: str | None = None,
+                   stereo: bool = False) -> torch.Tensor:
+    """``(M, 4, 4)`` float64 poses of the training views (for the baselines; no image is read)."""
+    return torch.stack([f.T_world_cam.double() for f in view_frames(evaluation_dataset(sides.train, sides, config, cameras, stereo))])
+
+
+def _absolute_extras(dataset: AbsolutePoseDataset, sides: FrameSides, config: FrameDataConfig,
+                     cameras: str | None = None, stereo: bool = False) -> dict:
+    """The keyword arguments of :func:`write_absolute_evaluation` every absolute evaluation passes: real
+    timestamps (else frame numbers), the record of each view and the training poses of the baselines."""
+    return dict(timestamps=frame_timestamps(view_frames(dataset)), records=view_records(dataset),
+                T_world_cam_train=training_poses(sides, config, cameras, stereo))
+
+
 @torch.no_grad()
-def _run(dataset: AbsolutePoseDataset, function: Callable[[torch.Tensor], torch.Tensor], batch_size: int):
+def run_views(dataset: AbsolutePoseDataset, function: Callable[[torch.Tensor], torch.Tensor], batch_size: int):
     """Apply ``function`` to every image batch; return its outputs, the GT poses and the frame names (one row per
     view: a stereo sample gives its left and right view, named ``record/frame/camera``)."""
     outputs, poses, names = [], [], []
@@ -58,12 +87,14 @@ def evaluate_posenet(dataset_format: str, data: str | Path, out: str | Path, mod
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index)
     side = evaluated_side(sides, frames)
-    dataset = _dataset(side, sides, config, module.config.cameras, module.config.stereo)
-    estimated, ground_truth, names = _run(dataset, lambda images: module.predict_T_world_cam(images).double(),
+    dataset = evaluation_dataset(side, sides, config, module.config.cameras, module.config.stereo)
+    estimated, ground_truth, names = run_views(dataset, lambda images: module.predict_T_world_cam(images).double(),
                                           frames.batch_size)
     header = summary_header("posenet", index.format, str(index.root), side.description, len(names), str(model_path))
     return write_absolute_evaluation(out, header, ground_truth, estimated, names,
-                                     extra={"stereo": module.config.stereo, "cameras": dataset.cameras})
+                                     extra={"stereo": module.config.stereo, "cameras": dataset.cameras},
+                                     **_absolute_extras(dataset, sides, config, module.config.cameras,
+                                                        module.config.stereo))
 
 
 def evaluate_retrieval(dataset_format: str, data: str | Path, out: str | Path, model_path: str | Path | None = None,
@@ -86,13 +117,16 @@ def evaluate_retrieval(dataset_format: str, data: str | Path, out: str | Path, m
     index = load_index(config.dataset, config.data)
     sides = resolve_frame_sides(config, index)
     side = evaluated_side(sides, frames)
-    database = _dataset(sides.train, sides, config)
-    database_features, database_poses, database_names = _run(database, encoder.forward_pooled, frames.batch_size)
+    database = evaluation_dataset(sides.train, sides, config)
+    database_features, database_poses, database_names = run_views(database, encoder.forward_pooled, frames.batch_size)
     retrieval = RetrievalIndex.build(database_features, database_poses, database_names)
-    query_features, ground_truth, names = _run(_dataset(side, sides, config), encoder.forward_pooled, frames.batch_size)
-    estimated, _ = retrieval.query(query_features)
+    queries = evaluation_dataset(side, sides, config)
+    query_features, ground_truth, names = run_views(queries, encoder.forward_pooled, frames.batch_size)
+    estimated, nearest = retrieval.query(query_features)
     header = summary_header(method, index.format, str(index.root), side.description, len(names),
                             None if model_path is None else str(model_path))
     extra = {"database_frames": len(database_names),
              "features": str(model_path) if model_path else str(BackboneName(backbone).value)}
-    return write_absolute_evaluation(out, header, ground_truth, estimated, names, extra=extra)
+    return write_absolute_evaluation(out, header, ground_truth, estimated.double(), names, extra=extra,
+                                     columns={"retrieved_frame": [database_names[i] for i in nearest.tolist()]},
+                                     **_absolute_extras(queries, sides, config))

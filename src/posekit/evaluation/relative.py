@@ -4,19 +4,24 @@ zero-motion estimate (``identity``), the reference every method must beat: at a 
 motion" is already close.
 
 For every method (:class:`RelativePoseMethod`) and every frame distance ``d`` (default 1, 5 and 10), the pairs are
-the held-out frames ``(i, i + d)`` of each record (target ``i``, source ``i + d``). Errors are evo's RPE of the
+the held-out frames ``(i, i + d)`` of each contiguous segment of held-out frames (:mod:`.segments`: a pair never
+joins two records or two held-out blocks; target ``i``, source ``i + d``). Errors are evo's RPE of the
 pair (:mod:`posekit.metrics.pair_errors`): translation (m) and rotation (deg), summarised by rmse, median and
-mean. The estimates of the pairs at the primary distance that start at the first frame and go on by ``d`` frames
-are chained into a trajectory (from the first frame's ground-truth pose), aligned to the ground truth (SE(3)
-for metric methods, Sim(3) for a monocular network) and its ATE computed; the aligned trajectory is written in
-TUM format.
+mean, with the zero-motion and the (oracle) constant-velocity estimates of the same pairs beside them
+(``baselines`` in the JSON). The estimates of the pairs at the primary distance that start at the first frame of
+each segment and go on by ``d`` frames are chained into one trajectory per segment (from that frame's
+ground-truth pose) and written **as estimated** to ``eval/<method>/<segment>.tum`` (timestamps the dataset's,
+else frame numbers); the ATE of each segment is computed after aligning it to the ground truth (SE(3) for metric
+methods, Sim(3) for a monocular network), then pooled; the aligned copy is ``<segment>.aligned-<se3|sim3>.tum``.
 
 A monocular network's translations are known only up to scale: its RPE uses the per-pair least-squares scale
 against the ground truth (``scale_alignment`` in the JSON), and its refinement starts from the prediction
 scaled by the ratio of the medians of the sensor depth and the predicted depth of the target (no ground-truth
 pose used). Depth metrics (:mod:`posekit.metrics.depth_metrics`) are reported where a network predicts depth.
 
-Everything is written into ``RUN_DIR/eval/<method>.{json,csv,tum,gt.tum}`` like the absolute-pose evaluations.
+Everything is written into ``RUN_DIR/eval/<method>.{json,csv}`` and ``RUN_DIR/eval/<method>/`` like the
+absolute-pose evaluations (``<method>.tum`` too when there is a single segment); the CSV holds the estimated
+``T_src_tgt`` of each pair (as estimated) beside its errors.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from posekit.data import RelativePoseDataset, load_index
 from posekit.errors import ConfigError, TrajectoryError
 from posekit.evaluation.frames import EvalFrames, eval_data_config, evaluated_side
 from posekit.evaluation.methods import RelativePoseMethod
-from posekit.evaluation.results import write_method_results
+from posekit.evaluation.results import estimate_columns, frame_timestamps, write_method_results, write_record_files
+from posekit.evaluation.segments import constant_velocity_of_pairs, frame_key, same_segment, segment_keys
 from posekit.evaluation.summary import rpe_summary, summary_header
 from posekit.geometry import PinholeIntrinsics, se3_inverse
 from posekit.metrics.alignment import AlignmentType, align_trajectory
@@ -44,6 +50,11 @@ from posekit.metrics.ape_rpe import PoseRelation, compute_ape
 from posekit.metrics.depth_metrics import DepthMetricsAccumulator
 from posekit.metrics.pair_errors import align_translation_scale, pair_errors
 from posekit.metrics.pose_errors import PoseErrors, RelativePoseErrors
+from posekit.metrics.records import POOLED, contiguous_groups, record_file_name
+from posekit.metrics.relative_motion import zero_motion
+from posekit.metrics.statistics import compute_statistics
+from posekit.metrics.trajectory_files import write_tum
+from posekit.runs import EVAL_DIR
 from posekit.metrics.trajectory import Trajectory
 from posekit.training.common import cover_and_crop
 from posekit.training.frame_data import FrameDataConfig, FrameSides, paired_batches, record_list, resolve_frame_sides
@@ -160,6 +171,7 @@ class EvalPairs:
     distance: int
     dataset: RelativePoseDataset
     net_dataset: RelativePoseDataset | None = None
+    segments: dict | None = None  # segment key of each held-out frame (segments.segment_keys); None: the record
 
     def batches(self, batch_size: int) -> Iterator[PairBatch]:
         """:class:`PairBatch` es in dataset order."""
@@ -169,9 +181,16 @@ class EvalPairs:
                             batch.get("target_depth"), batch["intrinsics"], batch["T_src_tgt"].double(), names)
 
 
+def _within_segments(dataset: RelativePoseDataset, segments: dict) -> RelativePoseDataset:
+    """Drop the pairs of ``dataset`` that join two segments (in place; returns it)."""
+    dataset.samples = [s for s in dataset.samples if all(same_segment(segments, s.target, f) for f in s.sources)]
+    return dataset
+
+
 def evaluation_pairs(sides: FrameSides, config: FrameDataConfig, distances: Sequence[int],
                      net_image_size: tuple[int, int] | None) -> list[EvalPairs]:
-    """Pairs of the held-out frames at each distance, with depth where the data has it."""
+    """Pairs of the held-out frames at each distance within each segment (:mod:`.segments`), with depth where the
+    data has it."""
     side = sides.test
     common = dict(records=record_list(config.records), cache=config.cache, cache_dir=config.cache_dir,
                   split_policy=sides.policy, load_depth=side.index.has_depth)
@@ -180,11 +199,15 @@ def evaluation_pairs(sides: FrameSides, config: FrameDataConfig, distances: Sequ
         if d <= 0:
             raise ConfigError(f"evaluation distances must be positive frame offsets, got {d}")
         dataset = RelativePoseDataset(side.index, side.split, distances=d, transform=sides.transform, **common)
+        segments = segment_keys([*sides.train.index.frames, *side.index.frames], dataset.selection.frames)
+        _within_segments(dataset, segments)
+        if not dataset.samples:
+            raise ConfigError(f"distance {d}: no pair of held-out frames within one record and held-out block")
         net_dataset = None
         if net_image_size is not None and tuple(net_image_size) != tuple(config.image_size):
-            net_dataset = RelativePoseDataset(side.index, side.split, distances=d,
-                                              transform=cover_and_crop(side.index, *net_image_size), **common)
-        pairs.append(EvalPairs(d, dataset, net_dataset))
+            net_dataset = _within_segments(RelativePoseDataset(side.index, side.split, distances=d,
+                                           transform=cover_and_crop(side.index, *net_image_size), **common), segments)
+        pairs.append(EvalPairs(d, dataset, net_dataset, segments))
     return pairs
 
 
@@ -229,48 +252,106 @@ def run_method(estimator: PairEstimator, pairs: EvalPairs, batch_size: int) -> D
     return DistanceResult(pairs.distance, names, T_gt, T_raw, T_est, pair_errors(T_gt, T_est), failures, seconds, scales)
 
 
-def chain_trajectory(pairs: EvalPairs, T_src_tgt: torch.Tensor) -> tuple[Trajectory, Trajectory]:
-    """Chain the estimates of the pairs starting at the first frame of each record and camera, then at
-    ``d``, ``2d``, ... frames on (each pair's source is the next pair's target).
+@dataclass
+class ChainedTrajectory:
+    """Chained estimates of one method and the ground truth of the same frames, one segment after another.
+
+    Attributes:
+        ground_truth, estimate: the trajectories (estimate as estimated, never aligned); timestamps the dataset's,
+            else the frame numbers.
+        segments: the segment key of each row (the rows of a segment are contiguous).
+    """
+
+    ground_truth: Trajectory
+    estimate: Trajectory
+    segments: list[str]
+
+
+def chain_trajectory(pairs: EvalPairs, T_src_tgt: torch.Tensor) -> ChainedTrajectory:
+    """Chain the estimates of the pairs starting at the first frame of each segment (record, camera and
+    held-out block), then at ``d``, ``2d``, ... frames on (each pair's source is the next pair's target).
 
     Args:
         pairs: the evaluation pairs (in dataset order).
         T_src_tgt: ``(N, 4, 4)`` one estimate per pair of ``pairs``.
 
     Returns:
-        ``(ground_truth, estimate)`` trajectories of the chained frames; each chain starts at its first frame's
-        ground-truth pose; timestamps are the positions 0, 1, ...
+        the chained trajectories; each chain starts at its first frame's ground-truth pose.
     """
     samples = pairs.dataset.samples
+    segments = pairs.segments or {frame_key(f): f.record_id for s in samples for f in (s.target, *s.sources)}
     row_of_target: dict[tuple[str, str, int], int] = {}
-    first_rows: dict[tuple[str, str], int] = {}
+    first_rows: dict[str, int] = {}
     for row, sample in enumerate(samples):
-        sequence = (sample.target.record_id, sample.target.camera_id)
-        row_of_target[(*sequence, sample.target.order)] = row
-        if sequence not in first_rows or sample.target.order < samples[first_rows[sequence]].target.order:
-            first_rows[sequence] = row
-    gt_poses, est_poses, names = [], [], []
-    for sequence, row in first_rows.items():
+        row_of_target[frame_key(sample.target)] = row
+        segment = segments[frame_key(sample.target)]
+        if segment not in first_rows or sample.target.order < samples[first_rows[segment]].target.order:
+            first_rows[segment] = row
+    gt_poses, est_poses, frames, keys = [], [], [], []
+    for segment, row in first_rows.items():
         target = samples[row].target
         T_world_est = target.T_world_cam.double()
         gt_poses.append(target.T_world_cam.double())
         est_poses.append(T_world_est)
-        names.append(f"{target.record_id}/{target.frame_id}")
+        frames.append(target)
         while row is not None:
             source = samples[row].sources[0]
             T_world_est = T_world_est @ se3_inverse(T_src_tgt[row].double())
             gt_poses.append(source.T_world_cam.double())
             est_poses.append(T_world_est)
-            names.append(f"{source.record_id}/{source.frame_id}")
-            row = row_of_target.get((*sequence, source.order))
-    stamps = torch.arange(len(gt_poses), dtype=torch.float64)
-    return Trajectory(torch.stack(gt_poses), stamps, names), Trajectory(torch.stack(est_poses), stamps.clone(), list(names))
+            frames.append(source)
+            row = row_of_target.get(frame_key(source))
+        keys.extend([segment] * (len(frames) - len(keys)))
+    stamps = frame_timestamps(frames)
+    names = [f"{f.record_id}/{f.frame_id}" for f in frames]
+    return ChainedTrajectory(Trajectory(torch.stack(gt_poses), stamps, names),
+                             Trajectory(torch.stack(est_poses), stamps.clone(), list(names)), keys)
+
+
+def chained_ate(trajectory: ChainedTrajectory, alignment: AlignmentType) -> tuple[dict, dict[str, Trajectory]]:
+    """ATE (positions, m) of each segment after its own ``alignment`` to the ground truth, pooled over the
+    segments (segments under 3 frames are left out; a segment that cannot be aligned, e.g. a straight ground
+    truth, is measured unaligned and says so in ``ate_alignment``); returns the summary entries and the aligned
+    copies (only of the segments that were aligned)."""
+    per_segment: dict[str, dict] = {}
+    aligned_parts: dict[str, Trajectory] = {}
+    pooled, labels = [], set()
+    groups = contiguous_groups(trajectory.segments)
+    for segment, rows in groups.items():
+        if len(rows) < 3:
+            continue
+        gt, est = trajectory.ground_truth.subset(rows), trajectory.estimate.subset(rows)
+        try:
+            aligned, _ = align_trajectory(est, gt, alignment)
+            labels.add(alignment.value)
+            aligned_parts[segment] = aligned
+        except TrajectoryError as error:  # a straight ground truth, or all chained poses coincide
+            aligned = est
+            labels.add(f"none ({error})")
+        ape = compute_ape(gt, aligned, PoseRelation.translation_part, AlignmentType.none)
+        per_segment[segment] = ape.statistics
+        pooled.append(ape.errors)
+    if not pooled:
+        return {}, {}
+    statistics = compute_statistics(torch.cat(pooled))
+    entries = {"ate_rmse_m": statistics["rmse"], "ate_median_m": statistics["median"],
+               "ate_alignment": "; ".join(sorted(labels)), "trajectory_frames": len(trajectory.ground_truth),
+               "trajectory_segments": len(groups), "ate_per_segment": {**per_segment, POOLED: statistics}}
+    return entries, aligned_parts
+
+
+def relative_baselines(pairs: EvalPairs, T_src_tgt_gt: torch.Tensor) -> dict[str, dict]:
+    """RPE summaries of zero motion and of the oracle constant velocity on the pairs of ``pairs``."""
+    samples = pairs.dataset.samples
+    velocity = constant_velocity_of_pairs([s.target for s in samples], [s.sources[0] for s in samples], T_src_tgt_gt)
+    return {"zero_motion": rpe_summary(pair_errors(T_src_tgt_gt, zero_motion(len(samples)))),
+            "constant_velocity_oracle": rpe_summary(pair_errors(T_src_tgt_gt, velocity))}
 
 
 def write_relative_evaluation(run_dir: str | Path, header: dict, results: Sequence[DistanceResult],
-                              primary: DistanceResult, trajectory: tuple[Trajectory, Trajectory] | None, metric: bool,
+                              primary: DistanceResult, trajectory: ChainedTrajectory | None, metric: bool,
                               extra: dict | None = None) -> dict:
-    """Write ``eval/<method>.{json,csv,tum,gt.tum}`` and return the JSON summary.
+    """Write ``eval/<method>.{json,csv}`` and the chained trajectories, and return the JSON summary.
 
     ``header`` is the :func:`~posekit.evaluation.summary.summary_header` of the evaluation. The top-level
     ``rpe_*`` keys are those of the primary distance; ``by_distance`` has every distance's.
@@ -287,21 +368,25 @@ def write_relative_evaluation(run_dir: str | Path, header: dict, results: Sequen
     summary["scale_alignment"] = "none (metric)" if metric else SCALE_ALIGNMENT_PER_PAIR
     if not metric and primary.scales is not None:
         summary["scale_median"] = float(primary.scales.median())
+    method = header["method"]
     estimate = ground_truth = None
-    if trajectory is not None and len(trajectory[0]) >= 3:
+    if trajectory is not None:
         alignment = AlignmentType.se3 if metric else AlignmentType.sim3
-        try:
-            aligned, _ = align_trajectory(trajectory[1], trajectory[0], alignment)
-            alignment_label = alignment.value
-        except TrajectoryError as error:  # e.g. a method that failed everywhere: all chained poses coincide
-            aligned, alignment_label = trajectory[1], f"none ({error})"
-        ape = compute_ape(trajectory[0], aligned, PoseRelation.translation_part, AlignmentType.none)
-        summary.update({"ate_rmse_m": ape.statistics["rmse"], "ate_median_m": ape.statistics["median"],
-                        "ate_alignment": alignment_label, "trajectory_frames": len(trajectory[0])})
-        estimate, ground_truth = aligned, trajectory[0]
+        entries, aligned = chained_ate(trajectory, alignment)
+        summary.update(entries)
+        summary["trajectories"] = write_record_files(run_dir, method, trajectory.ground_truth, trajectory.estimate,
+                                                     trajectory.segments)
+        folder = Path(run_dir) / EVAL_DIR / method
+        for segment, part in aligned.items():
+            write_tum(folder / record_file_name("", segment, f".aligned-{alignment.value}.tum"), part)
+        if len(contiguous_groups(trajectory.segments)) == 1:
+            estimate, ground_truth = trajectory.estimate, trajectory.ground_truth
     summary.update(extra or {})
     frame_errors = PoseErrors(primary.errors.translation, primary.errors.rotation_deg)
-    return write_method_results(run_dir, summary, frame_errors, primary.names, estimate, ground_truth)
+    columns = estimate_columns(primary.T_src_tgt_raw)
+    if primary.scales is not None:
+        columns["scale"] = primary.scales.tolist()
+    return write_method_results(run_dir, summary, frame_errors, primary.names, estimate, ground_truth, columns)
 
 
 @torch.no_grad()
@@ -382,13 +467,14 @@ def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, mod
     if module is not None:
         base.update(mode=module.mode.value, network_image_size=list(module.config.image_size))
     summaries = {}
+    baselines = relative_baselines(primary_pairs, torch.stack([s.T_src_tgt[0] for s in primary_pairs.dataset.samples]))
     for method in settings.methods:
         estimator = PairEstimator(method, module, settings.direct, settings.features)
         results = [run_method(estimator, pairs, frames.batch_size) for pairs in all_pairs]
         primary = next(r for r in results if r.distance == primary_distance)
         # a monocular network's trajectory chains its own (unscaled) translations; the Sim(3) alignment fixes the scale
         trajectory = chain_trajectory(primary_pairs, primary.T_src_tgt_raw)
-        extra = dict(base)
+        extra = dict(base, baselines=baselines)
         if method is RelativePoseMethod.NETWORK and module is not None and module.depth_net is not None:
             extra.update(depth_metrics_of(module, primary_pairs, frames.batch_size))
         header = summary_header(method.value, index.format, str(index.root), sides.test.description, held_out_frames,

@@ -6,7 +6,7 @@
 - :mod:`~posekit.fusion.noise`: standard deviations from residual statistics (no ground truth needed).
 - :mod:`~posekit.fusion.odometry`: consecutive-frame VO with the baselines (direct alignment, ORB + PnP,
   essential matrix).
-- :mod:`~posekit.fusion.records`: frames grouped by record, one TUM file per record, APE/RPE per record.
+- :mod:`~posekit.metrics.records`: frames grouped by record, one TUM file per record, APE/RPE per record.
 - :mod:`~posekit.fusion.inputs`, :mod:`~posekit.fusion.files`, :mod:`~posekit.fusion.outputs`: what
   ``posekit fuse`` reads and writes.
 

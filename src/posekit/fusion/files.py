@@ -13,7 +13,7 @@ from posekit.fusion.inputs import TIMESTAMP_TOLERANCE, read_frame_flags, read_re
 from posekit.fusion.measurements import AbsoluteMeasurements, RelativeMeasurements
 from posekit.fusion.noise import sigmas_from_residuals
 from posekit.fusion.outputs import write_fusion_run
-from posekit.fusion.records import contiguous_groups, record_of
+from posekit.metrics.records import contiguous_groups, record_of
 from posekit.fusion.sequence import fuse_sequence
 from posekit.geometry import relative_pose
 from posekit.metrics.sync import matching_time_indices

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from posekit.fileio import atomic_write_text
-from posekit.fusion.records import write_record_trajectories
+from posekit.metrics.records import write_record_trajectories
 from posekit.metrics.pose_errors import absolute_pose_errors
 from posekit.metrics.trajectory import Trajectory
 from posekit.evaluation.summary import absolute_summary

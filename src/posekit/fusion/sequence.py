@@ -15,7 +15,7 @@ import torch
 from posekit.errors import TrajectoryError
 from posekit.fusion.graph import FusionOptions, FusionResult, fuse_record
 from posekit.fusion.measurements import AbsoluteMeasurements, RelativeMeasurements
-from posekit.fusion.records import contiguous_groups
+from posekit.metrics.records import contiguous_groups
 
 
 @dataclass(eq=False)

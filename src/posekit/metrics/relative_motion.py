@@ -96,3 +96,22 @@ def constant_velocity(T_world_cam: torch.Tensor, targets: torch.Tensor, distance
     estimate = zero_motion(targets.shape[0])
     estimate[inside] = relative_pose(poses[targets[inside]], poses[previous[inside]])
     return estimate
+
+
+def previous_pair_motion(T_src_tgt: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+    """Constant velocity on a list of pairs: each pair's estimate is the motion of its previous pair (the form
+    of :func:`constant_velocity` for pairs that are not one regular sequence, e.g. held-out blocks).
+
+    Args:
+        T_src_tgt: ``(N, 4, 4)`` motions of the pairs (the ground truth for the oracle model).
+        previous: ``(N,)`` row of each pair's previous pair ``(i - d, i)``, ``-1`` where there is none.
+
+    Returns:
+        ``(N, 4, 4)`` float64: ``T_src_tgt[previous]``, the identity where ``previous`` is ``-1``.
+    """
+    check_shape("T_src_tgt", T_src_tgt, (None, 4, 4))
+    check_shape("previous", previous, (T_src_tgt.shape[0],))
+    estimate = zero_motion(T_src_tgt.shape[0])
+    known = previous >= 0
+    estimate[known] = T_src_tgt.double()[previous[known]]
+    return estimate

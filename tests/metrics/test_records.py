@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from posekit.errors import TrajectoryError
-from posekit.fusion.records import group_by_record, record_file_name, record_of, split_by_record, write_record_trajectories
+from posekit.metrics.records import group_by_record, record_file_name, record_of, split_by_record, write_record_trajectories
 from posekit.metrics import Trajectory, read_tum
-from tests.fusion.synthetic import ground_truth
+from tests.fusion.synthetic import ground_truth  # a noisy synthetic sequence
 
 
 def test_record_of_and_groups():
@@ -49,7 +49,7 @@ def test_metric_per_record_never_pairs_across_records():
 
     from posekit.geometry import se3_exp
     from posekit.metrics import AlignmentType, compute_ape, compute_rpe
-    from posekit.fusion.records import trajectory_metric_per_record
+    from posekit.metrics.records import trajectory_metric_per_record
 
     gt = ground_truth(10)
     offset_a = se3_exp(torch.tensor([1.0, 0.0, 0.0, 0.0, 0.3, 0.0], dtype=torch.float64))
