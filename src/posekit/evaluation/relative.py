@@ -482,9 +482,3 @@ def evaluate_relpose(dataset_format: str, data: str | Path, out: str | Path, mod
         summaries[method.value] = write_relative_evaluation(out, header, results, primary, trajectory,
                                                             estimator.metric, extra)
     return summaries
-
-
-# Former names (before the RelPose* / RelativePose* names were made one), kept until the branches that use them
-# are merged.
-RelPoseEvalSettings = RelativePoseEvalSettings
-RelPoseMethod = RelativePoseMethod

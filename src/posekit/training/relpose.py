@@ -294,9 +294,3 @@ def load_relpose(path: str | Path) -> RelativePoseModule:
         CheckpointError: the file is corrupt, of another kind, or does not fit its configuration.
     """
     return load_trained_module(path, KIND, lambda metadata: RelativePoseModule(metadata["config"], pretrained=False))
-
-
-# Former names (before the RelPose* / RelativePose* names were made one), kept until the branches that use them
-# are merged.
-RelPoseTrainConfig = RelativePoseTrainConfig
-RelPoseMode = RelativePoseMode
