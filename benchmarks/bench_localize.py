@@ -7,7 +7,7 @@ estimate: not part of the default pipeline, timed for reference). The reference 
 ``estimate_pose_pnp`` (ORB on both images + PnP) between the query and its top-1 keyframe, measured in the same
 run; the ratio is refinement time (``pnp + align``) over that reference.
 
-Prints a table, then one JSON line with ``init_s``, ``pnp_s``, ``align_s``, ``render_s``, ``refinement_s``,
+Prints a table, then one JSON line. JSON keys: ``init_s``, ``pnp_s``, ``align_s``, ``render_s``, ``refinement_s``,
 ``reference_pnp_s``, ``refinement_over_reference``, ``refinement_fps`` and ``frames``.
 
 Usage::

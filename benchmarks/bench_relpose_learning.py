@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -125,4 +126,4 @@ def _last_val_loss(run_dir: Path) -> float:
 if __name__ == "__main__":
     start = time.perf_counter()
     main()
-    print(f"# total {time.perf_counter() - start:.0f} s", flush=True)
+    print(f"# total {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)  # the JSON line stays last
