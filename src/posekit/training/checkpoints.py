@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,11 @@ def check_checkpoint(path: str | Path, expected_kind: str | None = None, module:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        detail = "it holds Python objects other than tensors and plain data; refused, loading it would run code"
-        if "Weights only load failed" not in first:
-            detail = f"not a readable checkpoint (UnpicklingError: {first})"
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if found:  # torch's weights-only unpickler met a reference to code
+            detail = f"it refers to Python code ({found.group(1)}); refused, loading it would run code"
+        else:
+            detail = "not a readable checkpoint (corrupt or not a torch file)"
         raise CheckpointError(f"{path}: {detail}") from error
     except Exception as error:  # torch raises many types for corrupt files (RuntimeError, EOFError, ...)
         first = (str(error).strip().splitlines() or [""])[0]

@@ -234,28 +234,25 @@ def check_values(config: Any) -> None:
     Raises:
         ConfigError: the first failing option, named.
     """
-    for field in dataclasses.fields(config):
-        _run_checks(config, field, "check")
+    _check_fields(type(config), {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, "check")
 
 
 def check_host(config: Any) -> None:
-    """Run the ``host_check`` metadata of every field (files that must exist, folders, devices): the checks of the
-    machine a run is about to use, done when training starts.
+    """Run the ``check`` and ``host_check`` metadata of every field (files that must exist, folders, devices): the
+    checks of the machine a run is about to use, done when training starts.
 
     Raises:
         ConfigError: the first failing option, named.
     """
     check_values(config)
-    for field in dataclasses.fields(config):
-        _run_checks(config, field, "host_check")
+    _check_fields(type(config), {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, "host_check")
 
 
-def _run_checks(config: Any, field: dataclasses.Field, key: str) -> None:
-    checks = field.metadata.get(key)
-    if checks is None:
-        checks = field_metadata(type(config), field.name, key)
-    for check in checks if isinstance(checks, (tuple, list)) else (checks,) if checks else ():
-        check(field.name, getattr(config, field.name))
+def _check_fields(cls: type, values: Mapping[str, Any], key: str) -> None:
+    for name, value in values.items():
+        checks = field_metadata(cls, name, key)
+        for check in checks if isinstance(checks, (tuple, list)) else (checks,) if checks else ():
+            check(name, value)
 
 
 def field_metadata(cls: type, name: str, key: str) -> Any:
@@ -300,9 +297,9 @@ def resolve_config(cls: type[ConfigT], yaml_path: str | Path | None, overrides: 
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise ConfigError(f"unknown configuration option(s) for {cls.__name__}: {', '.join(unknown)}")
-    config = cls(**{name: _coerce(name, _field_type(cls, fields[name]), value) for name, value in values.items()})
-    check_values(config)
-    return config
+    resolved = {name: _coerce(name, _field_type(cls, fields[name]), value) for name, value in values.items()}
+    _check_fields(cls, resolved, "check")  # each value first, then the class's checks of combinations
+    return cls(**resolved)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

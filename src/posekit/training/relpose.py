@@ -104,8 +104,6 @@ class RelativePoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
         super().__post_init__()
         if self.distance == 0:
             raise ConfigError("distance: must be a non-zero frame offset")
-        if self.photometric_levels < 1:
-            raise ConfigError(f"photometric_levels: expected at least 1, got {self.photometric_levels}")
         if self.mode is RelativePoseMode.MONOCULAR and any(int(v) % 32 for v in self.image_size):
             raise ConfigError(f"image_size: the depth network of monocular mode needs multiples of 32, got {self.image_size}")
         if self.depth_encoder is not None and self.fusion is not FusionMode.LATE:
