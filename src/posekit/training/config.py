@@ -12,6 +12,7 @@ must exist, a folder that must not be a file, an available accelerator) are ``ho
 :func:`check_host` when training starts, not when a saved configuration is read back elsewhere.
 
 Example:
+    >>> from dataclasses import dataclass
     >>> @dataclass
     ... class Demo:
     ...     lr: float = 1e-3
@@ -201,11 +202,6 @@ def in_range(low: float, high: float, *, high_open: bool = False) -> Check:
 def each(check: Check) -> Check:
     """Every item of a tuple or list passes ``check``."""
     return Check(lambda values: all(check.test(v) for v in values), f"items that are each {check.expects}")
-
-
-def one_of(choices: Callable[[], Any]) -> Check:
-    """A value among ``choices()`` (a callable, so that the list is read only when checked)."""
-    return Check(lambda v: v in set(choices()), "one of the choices (see --help)")
 
 
 POSITIVE = Check(lambda v: v > 0, "a value > 0")
