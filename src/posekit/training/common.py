@@ -150,9 +150,12 @@ class DivergenceGuard(Callback):
         self.run_dir = None if run_dir is None else Path(run_dir)
 
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
-        if not bool(torch.isfinite(loss.detach()).all()):
+        # every rank decides together: one rank stopping alone would leave the others waiting in the all-reduce
+        here = bool(torch.isfinite(loss.detach()).all())
+        if not trainer.strategy.reduce_boolean_decision(here, all=True):
+            value = "another process's loss is not finite" if here else f"the loss is {loss.detach().float().flatten()[0].item()}"
             raise ConfigError(
-                f"training diverged: the loss is {loss.detach().float().flatten()[0].item()} at step "
+                f"training diverged: {value} at step "
                 f"{trainer.global_step} (epoch {trainer.current_epoch}); stopped before that update. "
                 f"Likely options: {self.hint or 'lr'}: lower --lr first. Kept: {self._kept()}"
             )
