@@ -8,13 +8,18 @@ Two files per trained model:
 - An exported model (``model.safetensors``): the weights plus JSON metadata (the model kind, its
   configuration, the pose normalisation), the file ``posekit eval`` reads. safetensors never executes code.
 
-Either kind of file from another model (a PoseNet checkpoint given to the relative-pose evaluator) or a corrupt
-file raises :class:`posekit.errors.CheckpointError` naming the file and what was expected.
+Either kind of file from another model (a PoseNet checkpoint given to the relative-pose evaluator), a corrupt
+file or a pickle holding code raises :class:`posekit.errors.CheckpointError` naming the file and what was
+expected; :func:`check_checkpoint` is the one check of ``.ckpt`` files, for ``--resume`` and ``posekit eval``.
+A stale temporary file of a killed write is removed by the next successful write of the same checkpoint
+(:func:`posekit.fileio.remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
 import json
+import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,21 +92,60 @@ def _safetensors_header(data: bytes) -> dict[str, str]:
 
 
 def load_lightning_checkpoint(path: str | Path, expected_kind: str) -> dict[str, Any]:
-    """Load a Lightning checkpoint with ``weights_only=True`` and check it was written for ``expected_kind``."""
+    """Load a Lightning checkpoint with ``weights_only=True`` and check it was written for ``expected_kind``
+    (:func:`check_checkpoint`)."""
+    return check_checkpoint(path, expected_kind)
+
+
+def check_checkpoint(path: str | Path, expected_kind: str | None = None, module: torch.nn.Module | None = None) -> dict[str, Any]:
+    """The one check of a Lightning checkpoint, shared by ``--resume`` and ``posekit eval``: the file is read with
+    ``weights_only=True`` (a pickle holding code is refused, never run), must be a Lightning checkpoint of a
+    posekit model of ``expected_kind`` (any kind when ``None``) and, given ``module``, hold exactly its weights
+    (names and shapes). Returns the checkpoint.
+
+    Raises:
+        CheckpointError: one line naming the file and the defect.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for corrupt files (RuntimeError, UnpicklingError, EOFError)
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from error
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+    except pickle.UnpicklingError as error:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if found:  # torch's weights-only unpickler met a reference to code
+            detail = f"it refers to Python code ({found.group(1)}); refused, loading it would run code"
+        else:
+            detail = "not a readable checkpoint (corrupt or not a torch file)"
+        raise CheckpointError(f"{path}: {detail}") from error
+    except Exception as error:  # torch raises many types for corrupt files (RuntimeError, EOFError, ...)
+        first = (str(error).strip().splitlines() or [""])[0]
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {first})") from error
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise CheckpointError(f"{path}: not a Lightning checkpoint (no state_dict)")
-    kind = checkpoint.get("hyper_parameters", {}).get(KIND_KEY)
-    if kind != expected_kind:
+    hyper_parameters = checkpoint.get("hyper_parameters")
+    kind = hyper_parameters.get(KIND_KEY) if isinstance(hyper_parameters, dict) else None
+    if expected_kind is not None and kind != expected_kind:
         found = f"a {kind!r} model" if kind else "no posekit model"
         raise CheckpointError(f"{path}: expected a {expected_kind!r} checkpoint, found {found}")
+    if module is not None:
+        _check_weights_fit(path, checkpoint["state_dict"], module.state_dict())
     return checkpoint
+
+
+def _check_weights_fit(path: Path, saved: dict[str, Any], expected: dict[str, torch.Tensor]) -> None:
+    missing = sorted(set(expected) - set(saved))
+    unexpected = sorted(set(saved) - set(expected))
+    if missing or unexpected:
+        example = (f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}")
+        raise CheckpointError(f"{path}: the weights do not fit this network ({len(missing)} missing, "
+                              f"{len(unexpected)} unexpected, e.g. {example}); was it trained with other options?")
+    for name, tensor in expected.items():
+        value = saved[name]
+        if not torch.is_tensor(value) or tuple(value.shape) != tuple(tensor.shape):
+            shape = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
+            raise CheckpointError(f"{path}: weight {name} has shape {shape}, this network's is {tuple(tensor.shape)} "
+                                  "(trained with other options?)")
 
 
 def load_model_file(path: str | Path, expected_kind: str) -> ExportedModel:

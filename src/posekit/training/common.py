@@ -4,6 +4,7 @@ held-out split choice, the data loaders and augmentation, optimisers and schedul
 from __future__ import annotations
 
 import hashlib
+import sys
 from enum import Enum
 from pathlib import Path
 
@@ -15,11 +16,12 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset
 
 from posekit.data import ColorJitter, DatasetIndex, FrameTransform, Split, SplitPolicy
+from posekit.data.imaging import ImageMode
 from posekit.data.splits import assign_splits
-from posekit.errors import ConfigError
+from posekit.errors import CheckpointError, ConfigError
 from posekit.fileio import atomic_write_text
 from posekit.runs import BEST_CHECKPOINT, CHECKPOINT_DIR, CHECKPOINT_SUFFIX, LAST_CHECKPOINT, LOGS_DIR
-from posekit.training.checkpoints import AtomicCheckpointIO
+from posekit.training.checkpoints import AtomicCheckpointIO, check_checkpoint
 
 
 class OptimizerKind(str, Enum):
@@ -92,7 +94,9 @@ class SplitDataModule(L.LightningDataModule):
 
 
 def cover_and_crop(index: DatasetIndex, height: int, width: int) -> FrameTransform:
-    """Resize so the image covers ``height x width`` (aspect kept), then centre-crop to it.
+    """Resize so the image covers ``height x width`` (aspect kept), then centre-crop to it; images are decoded
+    as RGB, so grey datasets (KITTI's ``image_0``) give 3 equal channels for the ImageNet encoders
+    (:class:`~posekit.training.options.GreyImages`).
 
     The stored size is read from the first frame's intrinsics (the index has every frame's).
     """
@@ -101,7 +105,7 @@ def cover_and_crop(index: DatasetIndex, height: int, width: int) -> FrameTransfo
     k = index.frames[0].intrinsics
     scale = max(height / k.height, width / k.width)
     resized = (max(height, round(k.height * scale)), max(width, round(k.width * scale)))
-    return FrameTransform(resize=resized, crop=(height, width))
+    return FrameTransform(resize=resized, crop=(height, width), image_mode=ImageMode.RGB)
 
 
 def held_out_split(index: DatasetIndex, policy: SplitPolicy, cache_dir: str | Path | None = None) -> Split:
@@ -134,6 +138,49 @@ class WeightDigest(Callback):
         atomic_write_text(self.run_dir / "ddp" / f"rank{trainer.global_rank}.sha256", lines)
 
 
+class DivergenceGuard(Callback):
+    """Stops training when the loss stops being finite, before the optimiser step applies it, and refuses to
+    write a checkpoint holding non-finite weights: the checkpoints under their final names stay the last good
+    ones, and nothing is exported.
+
+    Args:
+        hint: the options likely to blame, with their values (``lr=0.1, feature_dim=2048``), for the message.
+        run_dir: the run folder (the message says which checkpoint is left).
+    """
+
+    def __init__(self, hint: str = "", run_dir: str | Path | None = None):
+        self.hint = hint
+        self.run_dir = None if run_dir is None else Path(run_dir)
+
+    def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
+        # every rank decides together: one rank stopping alone would leave the others waiting in the all-reduce
+        here = bool(torch.isfinite(loss.detach()).all())
+        if not trainer.strategy.reduce_boolean_decision(here, all=True):
+            value = "another process's loss is not finite" if here else f"the loss is {loss.detach().float().flatten()[0].item()}"
+            raise ConfigError(
+                f"training diverged: {value} at step "
+                f"{trainer.global_step} (epoch {trainer.current_epoch}); stopped before that update. "
+                f"Likely options: {self.hint or 'lr'}: lower --lr first. Kept: {self._kept()}"
+            )
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
+        bad = next((name for name, value in checkpoint.get("state_dict", {}).items()
+                    if torch.is_tensor(value) and value.is_floating_point() and not bool(torch.isfinite(value).all())), None)
+        if bad is not None:
+            raise ConfigError(
+                f"training diverged: weight {bad} is not finite at step {trainer.global_step} (epoch "
+                f"{trainer.current_epoch}); no checkpoint written. Likely options: {self.hint or 'lr'}: lower --lr "
+                f"first. Kept: {self._kept()}"
+            )
+
+    def _kept(self) -> str:
+        if self.run_dir is None:
+            return "the checkpoints written before"
+        folder = self.run_dir / CHECKPOINT_DIR
+        names = sorted(p.name for p in folder.glob(f"*{CHECKPOINT_SUFFIX}")) if folder.is_dir() else []
+        return f"{', '.join(str(folder / n) for n in names)} (resume with --resume last)" if names else "no checkpoint yet"
+
+
 def make_trainer(
     run_dir: str | Path,
     task: str,
@@ -147,9 +194,11 @@ def make_trainer(
     progress: bool = True,
     check_val_every_n_epoch: int = 1,
     extra_callbacks: list[Callback] | None = None,
+    divergence_hint: str = "",
 ) -> tuple[L.Trainer, ModelCheckpoint]:
     """A Lightning trainer writing into ``run_dir``: CSV and TensorBoard logs under ``logs/``, best and last
-    checkpoints (atomic) under ``checkpoints/``, and the per-rank weight digests."""
+    checkpoints (atomic) under ``checkpoints/``, the per-rank weight digests, and a :class:`DivergenceGuard`
+    (``divergence_hint``: the options its message names)."""
     run_dir = Path(run_dir)
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / CHECKPOINT_DIR, filename=BEST_CHECKPOINT, monitor=monitor, mode="min",
@@ -167,7 +216,7 @@ def make_trainer(
         strategy=strategy,
         accelerator=accelerator,
         logger=loggers,
-        callbacks=[checkpoint, WeightDigest(run_dir), *(extra_callbacks or [])],
+        callbacks=[DivergenceGuard(divergence_hint, run_dir), checkpoint, WeightDigest(run_dir), *(extra_callbacks or [])],
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=progress,
         enable_model_summary=False,
@@ -181,11 +230,38 @@ def make_trainer(
     return trainer, checkpoint
 
 
-def resolve_resume(run_dir: str | Path, resume: str | None) -> str | None:
-    """``--resume``: ``None``, ``last`` (the run folder's last checkpoint) or a checkpoint path."""
+def resolve_resume(run_dir: str | Path, resume: str | None, kind: str | None = None,
+                   module: torch.nn.Module | None = None) -> str | None:
+    """``--resume``: ``None``, ``last`` or a checkpoint path, checked before Lightning reads it.
+
+    The checkpoint goes through :func:`~posekit.training.checkpoints.check_checkpoint` (the check ``posekit eval``
+    uses too): read with ``weights_only=True`` (a pickle never runs), of the model ``kind``, with the weights of
+    ``module`` (names and shapes). ``last`` is the newest complete checkpoint of the run folder: ``last.ckpt``,
+    or ``best.ckpt`` when ``last.ckpt`` is missing or unreadable (a kill during its first write), said on stderr.
+
+    Raises:
+        CheckpointError: the checkpoint (or, for ``last``, every one of the run folder) is missing, corrupt,
+            foreign or of another network.
+    """
     if resume is None:
         return None
-    path = Path(run_dir) / CHECKPOINT_DIR / f"{LAST_CHECKPOINT}{CHECKPOINT_SUFFIX}" if resume == "last" else Path(resume)
-    if not path.is_file():
-        raise ConfigError(f"resume: checkpoint {path} not found")
-    return str(path)
+    if resume != "last":
+        check_checkpoint(resume, kind, module)
+        return str(resume)
+    folder = Path(run_dir) / CHECKPOINT_DIR
+    last = folder / f"{LAST_CHECKPOINT}{CHECKPOINT_SUFFIX}"
+    candidates = {}
+    problems = []
+    for path in (last, folder / f"{BEST_CHECKPOINT}{CHECKPOINT_SUFFIX}"):
+        try:
+            candidates[path] = check_checkpoint(path, kind, module)
+        except CheckpointError as error:
+            problems.append(str(error))
+    if not candidates:
+        raise CheckpointError(f"resume last: no complete checkpoint in {folder} ({'; '.join(problems)})")
+    newest = max(candidates, key=lambda p: (candidates[p].get("global_step", -1), p == last))
+    if newest != last:
+        reason = problems[0] if problems else f"{last} is older"
+        print(f"posekit: --resume last: {reason}; resuming from {newest} (the newest complete checkpoint, "
+              f"step {candidates[newest].get('global_step', '?')})", file=sys.stderr)
+    return str(newest)

@@ -3,7 +3,16 @@
 Precedence, lowest first: the dataclass defaults, the YAML file (``--config FILE``), the command-line flags.
 The resolved configuration is written into the run folder (``config.yaml``) so a run can be repeated exactly.
 
+**Validation in one place.** A field declares its constraints as metadata (``option(8, "help", check=POSITIVE)``
+in :mod:`posekit.training.options`): :func:`resolve_config` checks every value it resolves, so a CLI flag, a
+YAML key and a configuration saved in a model file get the same checks and the same one-line
+:class:`ConfigError` naming the option. Booleans are never read as numbers (YAML ``batch_size: true``,
+``lr: yes``) and float options are always finite. Checks of the machine a run is about to use (a file that
+must exist, a folder that must not be a file, an available accelerator) are ``host_check`` metadata, run by
+:func:`check_host` when training starts, not when a saved configuration is read back elsewhere.
+
 Example:
+    >>> from dataclasses import dataclass
     >>> @dataclass
     ... class Demo:
     ...     lr: float = 1e-3
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import re
 import types
 import typing
@@ -27,7 +37,7 @@ import click
 import yaml
 
 from posekit.errors import ConfigError, FileFormatError
-from posekit.fileio import atomic_write_text
+from posekit.fileio import atomic_write_text, read_text
 
 ConfigT = TypeVar("ConfigT")
 
@@ -121,9 +131,15 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
                 return value.lower() in ("true", "yes", "1")
             raise ValueError(value)
         if base in (int, float, str):
+            if base in (int, float) and isinstance(value, bool):
+                raise ConfigError(f"{option_name(name)}: expected a number, got the boolean {value!r} "
+                                  "(YAML reads yes/no/true/false/on/off as booleans)")
             if base is int and isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
-            return base(value)
+            converted = base(value)
+            if base is float and not math.isfinite(converted):
+                raise ConfigError(f"{option_name(name)}: expected a finite number, got {value!r}")
+            return converted
         if _is_image_size(base) and isinstance(value, str):  # "128x160" on the command line
             return parse_image_size(value, name)
         if typing.get_origin(base) in (tuple, list):
@@ -131,8 +147,9 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
             if isinstance(value, str):  # "256,256" on the command line
                 value = [v for v in value.split(",") if v.strip()]
             values = typing.get_origin(base)(_coerce(name, item, v) for v in value)
-            if _is_image_size(base) and len(values) != 2:
-                raise ConfigError(f"config field {name!r}: expected a size HxW, got {value!r}")
+            if _is_image_size(base) and (len(values) != 2 or min(values) <= 0):
+                raise ConfigError(f"{option_name(name)}: expected a size HxW with positive sides (e.g. 128x160 "
+                                  f"or [128, 160]), got {value!r}")
             return values
     except ConfigError:
         raise
@@ -141,20 +158,133 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
     return value
 
 
-def resolve_config(cls: type[ConfigT], yaml_path: str | Path | None, overrides: Mapping[str, Any]) -> ConfigT:
-    """Build a ``cls`` instance from its defaults, a YAML file and overrides (``None`` values are ignored).
+def option_name(name: str) -> str:
+    """How messages name a field: its flag and its YAML key, ``--batch-size (batch_size)``."""
+    return f"--{name.replace('_', '-')} ({name})"
+
+
+class Check:
+    """A constraint on an option's value, declared as field metadata (``check=`` / ``host_check=``).
+
+    Args:
+        test: ``value -> bool`` (True: valid).
+        expects: what a valid value is, for the message (``"an integer >= 1"``).
+    """
+
+    def __init__(self, test: Callable[[Any], bool], expects: str):
+        self.test = test
+        self.expects = expects
+
+    def __call__(self, name: str, value: Any) -> None:
+        """Raise :class:`ConfigError` naming the option if ``value`` fails the test (``None`` always passes)."""
+        if value is not None and not self.test(value):
+            raise ConfigError(f"{option_name(name)}: expected {self.expects}, got {_shown(value)}")
+
+    def __repr__(self) -> str:
+        return f"Check({self.expects!r})"
+
+
+def _shown(value: Any) -> str:
+    return repr(value.value) if isinstance(value, enum.Enum) else repr(value)
+
+
+def at_least(low: float) -> Check:
+    """Values ``>= low``."""
+    return Check(lambda v: v >= low, f"a value >= {low}")
+
+
+def in_range(low: float, high: float, *, high_open: bool = False) -> Check:
+    """Values in ``[low, high]`` (``[low, high)`` with ``high_open``)."""
+    bracket = ")" if high_open else "]"
+    return Check(lambda v: low <= v and (v < high if high_open else v <= high), f"a value in [{low}, {high}{bracket}")
+
+
+def each(check: Check) -> Check:
+    """Every item of a tuple or list passes ``check``."""
+    return Check(lambda values: all(check.test(v) for v in values), f"items that are each {check.expects}")
+
+
+POSITIVE = Check(lambda v: v > 0, "a value > 0")
+NON_NEGATIVE = Check(lambda v: v >= 0, "a value >= 0")
+AT_LEAST_ONE = at_least(1)
+UNLIMITED_OR_POSITIVE = Check(lambda v: v == -1 or v >= 1, "-1 (no limit) or a value >= 1")
+
+
+def folder_or_absent(path: Any) -> bool:
+    """A path that is not an existing non-folder (a run or cache folder to create or reuse)."""
+    return not (Path(path).exists() and not Path(path).is_dir())
+
+
+def existing_file(path: Any) -> bool:
+    """A path naming an existing file."""
+    return Path(path).is_file()
+
+
+FOLDER = Check(folder_or_absent, "a folder (this path names a file)")
+EXISTING_FILE = Check(existing_file, "an existing file")
+
+
+def check_values(config: Any) -> None:
+    """Run the ``check`` metadata of every field of ``config`` (what :func:`resolve_config` does).
 
     Raises:
-        FileFormatError: the YAML file is unreadable or not a mapping.
-        ConfigError: an unknown key or a value of the wrong type.
+        ConfigError: the first failing option, named.
+    """
+    _check_fields(type(config), {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, "check")
+
+
+def check_host(config: Any) -> None:
+    """Run the ``check`` and ``host_check`` metadata of every field (files that must exist, folders, devices): the
+    checks of the machine a run is about to use, done when training starts.
+
+    Raises:
+        ConfigError: the first failing option, named.
+    """
+    check_values(config)
+    _check_fields(type(config), {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, "host_check")
+
+
+def _check_fields(cls: type, values: Mapping[str, Any], key: str) -> None:
+    for name, value in values.items():
+        checks = field_metadata(cls, name, key)
+        for check in checks if isinstance(checks, (tuple, list)) else (checks,) if checks else ():
+            check(name, value)
+
+
+def field_metadata(cls: type, name: str, key: str) -> Any:
+    """Field metadata ``key`` of field ``name`` from the nearest class declaring it (an override keeps the
+    checks of the field it overrides), or ``None``."""
+    for klass in cls.__mro__:
+        field = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if field is not None and key in field.metadata:
+            return field.metadata[key]
+    return None
+
+
+def stability_options(config: Any) -> str:
+    """``lr=0.0001, feature_dim=2048, ...``: the options of ``config`` declared with ``stability=True`` (the likely
+    causes of a diverging loss) and their values, for the divergence message."""
+    names = [f.name for f in dataclasses.fields(config) if field_metadata(type(config), f.name, "stability")]
+    values = {name: getattr(config, name) for name in names}
+    return ", ".join(f"{name}={v.value if isinstance(v, enum.Enum) else v}" for name, v in values.items())
+
+
+def resolve_config(cls: type[ConfigT], yaml_path: str | Path | None, overrides: Mapping[str, Any]) -> ConfigT:
+    """Build a ``cls`` instance from its defaults, a YAML file and overrides (``None`` values are ignored), and
+    check every value against its field's ``check`` metadata.
+
+    Raises:
+        FileFormatError: the YAML file is unreadable, not UTF-8 or not a mapping.
+        ConfigError: an unknown key, a value of the wrong type or out of its range, naming the option.
     """
     values: dict[str, Any] = {}
     if yaml_path is not None:
         path = Path(yaml_path)
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise FileFormatError(path, f"cannot read the YAML configuration: {error}") from error
+            loaded = yaml.safe_load(read_text(path)) or {}
+        except yaml.YAMLError as error:
+            message = " ".join(str(error).split())
+            raise FileFormatError(path, f"cannot read the YAML configuration: {message}") from error
         if not isinstance(loaded, dict):
             raise FileFormatError(path, "the configuration must be a mapping of option names to values")
         values.update({str(k).replace("-", "_"): v for k, v in loaded.items()})
@@ -163,7 +293,9 @@ def resolve_config(cls: type[ConfigT], yaml_path: str | Path | None, overrides: 
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise ConfigError(f"unknown configuration option(s) for {cls.__name__}: {', '.join(unknown)}")
-    return cls(**{name: _coerce(name, _field_type(cls, fields[name]), value) for name, value in values.items()})
+    resolved = {name: _coerce(name, _field_type(cls, fields[name]), value) for name, value in values.items()}
+    _check_fields(cls, resolved, "check")  # each value first, then the class's checks of combinations
+    return cls(**resolved)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from posekit.metrics.depth_metrics import compute_depth_metrics
 from posekit.models import DecoderKind, DepthNet
 from posekit.training.checkpoints import KIND_KEY
 from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
-from posekit.training.config import config_to_dict, resolve_config
+from posekit.training.config import AT_LEAST_ONE, POSITIVE, config_to_dict, in_range, resolve_config
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.options import TrainerOptions, create_task_backbone, option
+from posekit.training.options import TrainerOptions, check_run, create_task_backbone, option
 from posekit.training.run_export import fit_and_export, load_trained_module
 
 KIND = "depth"
@@ -35,9 +35,10 @@ class DepthNetOptions:
     """Options of a depth network (``train depth``, and ``train relpose --mode monocular``)."""
 
     decoder: DecoderKind = option(DecoderKind.UNET, "depth decoder: bilinear (the founding article's) or unet")
-    num_scales: int = option(4, "output scales of the U-Net depth decoder (each takes part in the loss)")
-    min_depth: float = option(0.1, "depth range of the network: minimum (m)")
-    max_depth: float = option(10.0, "depth range of the network: maximum (m)")
+    num_scales: int = option(4, "output scales of the U-Net depth decoder (each takes part in the loss)",
+                             check=AT_LEAST_ONE)
+    min_depth: float = option(0.1, "depth range of the network: minimum (m)", check=POSITIVE)
+    max_depth: float = option(10.0, "depth range of the network: maximum (m)", check=POSITIVE)
 
 
 @dataclass
@@ -47,7 +48,7 @@ class DepthTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
 
     out: str = option("runs/depth")
     loss: DepthLossKind = option(DepthLossKind.L1, "l1 (masked) or silog (scale-invariant log)")
-    silog_lambda: float = option(0.5, "lambda of the scale-invariant log loss")
+    silog_lambda: float = option(0.5, "lambda of the scale-invariant log loss", check=in_range(0, 1), stability=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -123,7 +124,12 @@ class DepthDataModule(SplitDataModule):
 
 
 def train_depth(config: DepthTrainConfig) -> Path:
-    """Train a depth network as configured; return the run folder."""
+    """Train a depth network as configured; return the run folder.
+
+    Raises:
+        ConfigError: an option this machine cannot run, or a loss that became non-finite.
+    """
+    check_run(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = DepthDataModule(config)
     module = DepthModule(config_to_dict(config))

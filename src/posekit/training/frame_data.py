@@ -20,6 +20,7 @@ from posekit.data import DatasetIndex, FrameTransform, Split, SplitPolicy, load_
 from posekit.data.splits import assign_splits
 from posekit.errors import ConfigError
 from posekit.training.common import cover_and_crop, held_out_split
+from posekit.training.config import AT_LEAST_ONE, FOLDER, NON_NEGATIVE
 from posekit.training.options import option
 
 
@@ -75,10 +76,10 @@ class FrameDataConfig:
     train_frames: str | None = option(None, "train on frames FIRST-LAST (order in the record) instead of the training split")
     test_frames: str | None = option(None, "hold out frames FIRST-LAST instead of the held-out split")
     image_size: tuple[int, int] = option((96, 128), "input size HxW (multiples of 32 for depth networks)")
-    batch_size: int = option(8, "samples per batch")
+    batch_size: int = option(8, "samples per batch", check=AT_LEAST_ONE)
     cache: bool = option(True, "cache decoded, resized images on disk")
-    cache_dir: str | None = option(None, "cache folder (default: the user cache folder)")
-    num_workers: int = option(0, "data loader worker processes")
+    cache_dir: str | None = option(None, "cache folder (default: the user cache folder)", host_check=FOLDER)
+    num_workers: int = option(0, "data loader worker processes", check=NON_NEGATIVE)
 
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(int(v) for v in self.image_size) <= 0:

@@ -27,9 +27,9 @@ from posekit.metrics.trajectory import Trajectory
 from posekit.models import BatchNormMode, PoseNet, PoseOutput, StereoPoseNet
 from posekit.training.checkpoints import KIND_KEY
 from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
-from posekit.training.config import config_to_dict, resolve_config
+from posekit.training.config import AT_LEAST_ONE, NON_NEGATIVE, config_to_dict, in_range, resolve_config
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.options import TrainerOptions, create_task_backbone, option
+from posekit.training.options import TrainerOptions, check_run, create_task_backbone, option
 from posekit.training.run_export import fit_and_export, load_trained_module
 from posekit.viz import ErrorSeries, log_figure, plot_error_distributions, plot_trajectory_comparison
 
@@ -56,12 +56,12 @@ class PoseNetTrainConfig(TrainerOptions, FrameDataConfig):
     out: str = option("runs/posenet")
     freeze_backbone: bool = option(False, "train only the FC layers (ImageNet features as they are)")
     batchnorm: BatchNormMode = option(BatchNormMode.TRACK, "BatchNorm statistics: track, batch, frozen")
-    feature_dim: int = option(2048, "width of the FC layer before the heads")
-    dropout: float = option(0.5, "dropout after the FC layer (training only)")
-    loss: PoseLossKind = option(PoseLossKind.LEARNED, "pose loss")
+    feature_dim: int = option(2048, "width of the FC layer before the heads", check=AT_LEAST_ONE, stability=True)
+    dropout: float = option(0.5, "dropout after the FC layer (training only)", check=in_range(0, 1, high_open=True))
+    loss: PoseLossKind = option(PoseLossKind.LEARNED, "pose loss", stability=True)
     loss_norm: Norm = option(Norm.L1, "l1 or l2 distance in the loss")
-    beta: float = option(512.0, "quaternion weight of the fixed loss")
-    reprojection_points: int = option(256, "scene points per image for the reprojection loss")
+    beta: float = option(512.0, "quaternion weight of the fixed loss", check=NON_NEGATIVE, stability=True)
+    reprojection_points: int = option(256, "scene points per image for the reprojection loss", check=AT_LEAST_ONE)
     stereo: bool = option(False, "stereo PoseNet: the two images of each camera pair (same frame id) through the "
                                  "shared network, both poses in the loss (needs two cameras)")
     cameras: str | None = option(None, "comma-separated camera ids to use; with --stereo the two, left,right "
@@ -222,7 +222,13 @@ class AbsolutePoseDataModule(SplitDataModule):
 
 
 def train_posenet(config: PoseNetTrainConfig) -> Path:
-    """Train PoseNet as configured; return the run folder (config, logs, checkpoints, exported model)."""
+    """Train PoseNet as configured; return the run folder (config, logs, checkpoints, exported model).
+
+    Raises:
+        ConfigError: an option this machine cannot run (:func:`~posekit.training.options.check_run`), or a loss
+            that became non-finite (training stops, the last good checkpoint stays).
+    """
+    check_run(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = AbsolutePoseDataModule(config, load_depth=config.loss is PoseLossKind.REPROJECTION)
     stats = {"mean": list(data.pose_stats.mean), "std": list(data.pose_stats.std), "count": data.pose_stats.count, "source": data.pose_stats.source}

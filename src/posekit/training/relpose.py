@@ -48,11 +48,13 @@ from posekit.models import (
 )
 from posekit.training.checkpoints import KIND_KEY, load_model_file
 from posekit.training.common import SplitDataModule, color_jitter, configure_optimization
-from posekit.training.config import config_to_dict, resolve_config
+from posekit.training.config import (
+    AT_LEAST_ONE, EXISTING_FILE, NON_NEGATIVE, POSITIVE, config_to_dict, each, in_range, resolve_config,
+)
 from posekit.training.depth import KIND as DEPTH_KIND
 from posekit.training.depth import DepthNetOptions, build_depth_net, load_depth_model
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
-from posekit.training.options import TrainerOptions, create_task_backbone, option
+from posekit.training.options import TrainerOptions, check_run, create_task_backbone, option
 from posekit.training.run_export import fit_and_export, load_trained_module
 
 KIND = "relpose"
@@ -81,34 +83,37 @@ class RelativePoseTrainConfig(DepthNetOptions, TrainerOptions, FrameDataConfig):
     mode: RelativePoseMode = option(RelativePoseMode.SUPERVISED, "supervised, photometric (sensor depth) or monocular (depth + pose)")
     distance: int = option(5, "frame distance between target and source (snippets: stride)")
     both_directions: bool = option(True, "pairs mode: train on (i, i+d) and (i+d, i)")
-    min_translation: float = option(0.0, "minimum-motion filter of training pairs (m)")
-    min_rotation_deg: float = option(0.0, "minimum-motion filter of training pairs (deg)")
+    min_translation: float = option(0.0, "minimum-motion filter of training pairs (m)", check=NON_NEGATIVE)
+    min_rotation_deg: float = option(0.0, "minimum-motion filter of training pairs (deg)", check=NON_NEGATIVE)
     fusion: FusionMode = option(FusionMode.LATE, "late (siamese) or early (6-channel input) fusion")
     separate_heads: bool = option(False, "separate translation and rotation heads")
     head: PoseHeadKind = option(
         PoseHeadKind.POOLED, "pooled, spatial (feature maps) or correlation (cost volume); the last two need late fusion"
     )
-    hidden: tuple[int, ...] = option((256, 256), "widths of the FC layers of the heads, comma-separated")
-    output_scale: float = option(0.01, "factor on the raw 6 outputs")
-    dropout: float = option(0.0, "dropout after each hidden FC layer")
+    hidden: tuple[int, ...] = option((256, 256), "widths of the FC layers of the heads, comma-separated",
+                                     check=each(AT_LEAST_ONE))
+    output_scale: float = option(0.01, "factor on the raw 6 outputs", check=POSITIVE, stability=True)
+    dropout: float = option(0.0, "dropout after each hidden FC layer", check=in_range(0, 1, high_open=True))
     freeze_backbone: bool = option(False, "train the heads only (frozen ImageNet features)")
-    depth_encoder: str | None = option(None, "a trained depth model: use its frozen encoder (depth features for pose)")
+    depth_encoder: str | None = option(None, "a trained depth model: use its frozen encoder (depth features for pose)",
+                                       host_check=EXISTING_FILE)
     feature_level: int = option(-1, "backbone level to pool features from (-1: last)")
     pose_loss: RelativePoseLossKind = option(RelativePoseLossKind.VECTOR, "supervised: vector or angle rotation term")
-    beta: float = option(1.0, "supervised: weight of the rotation term")
+    beta: float = option(1.0, "supervised: weight of the rotation term", check=NON_NEGATIVE, stability=True)
     loss_norm: Norm = option(Norm.L1, "supervised: l1 or l2")
-    ssim_weight: float = option(0.85, "photometric: SSIM share (0.85 Monodepth2, 0 plain L1)")
-    edge_weight: float = option(0.0, "photometric: edge weighting of the error (0: off)")
-    photometric_levels: int = option(1, "photometric: pyramid levels the error is averaged over (1: full resolution)")
+    ssim_weight: float = option(0.85, "photometric: SSIM share (0.85 Monodepth2, 0 plain L1)", check=in_range(0, 1),
+                                stability=True)
+    edge_weight: float = option(0.0, "photometric: edge weighting of the error (0: off)", check=NON_NEGATIVE)
+    photometric_levels: int = option(1, "photometric: pyramid levels the error is averaged over (1: full resolution)",
+                                     check=AT_LEAST_ONE)
     automask: bool = option(True, "monocular: Monodepth2 auto-masking of static pixels")
-    smoothness_weight: float = option(1e-3, "monocular: edge-aware smoothness weight")
+    smoothness_weight: float = option(1e-3, "monocular: edge-aware smoothness weight", check=NON_NEGATIVE,
+                                      stability=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.distance == 0:
             raise ConfigError("distance: must be a non-zero frame offset")
-        if self.photometric_levels < 1:
-            raise ConfigError(f"photometric_levels: expected at least 1, got {self.photometric_levels}")
         if self.mode is RelativePoseMode.MONOCULAR and any(int(v) % 32 for v in self.image_size):
             raise ConfigError(f"image_size: the depth network of monocular mode needs multiples of 32, got {self.image_size}")
         if self.depth_encoder is not None and self.fusion is not FusionMode.LATE:
@@ -279,7 +284,12 @@ def _with_depth_encoder_backbone(config: RelativePoseTrainConfig) -> RelativePos
 
 
 def train_relpose(config: RelativePoseTrainConfig) -> Path:
-    """Train as configured; return the run folder (config.yaml, logs/, checkpoints/, model.safetensors)."""
+    """Train as configured; return the run folder (config.yaml, logs/, checkpoints/, model.safetensors).
+
+    Raises:
+        ConfigError: an option this machine cannot run, or a loss that became non-finite.
+    """
+    check_run(config)
     config = _with_depth_encoder_backbone(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = RelativePoseDataModule(config)

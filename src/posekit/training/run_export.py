@@ -19,7 +19,7 @@ from posekit.errors import CheckpointError
 from posekit.runs import CONFIG_FILE, EXPORTED_MODEL
 from posekit.training.checkpoints import KIND_KEY, export_model, load_lightning_checkpoint, load_model_file
 from posekit.training.common import make_trainer, resolve_resume
-from posekit.training.config import save_config
+from posekit.training.config import save_config, stability_options
 
 ModuleT = TypeVar("ModuleT", bound=L.LightningModule)
 
@@ -47,13 +47,15 @@ def fit_and_export(config, kind: str, module: L.LightningModule, data: L.Lightni
     chosen by ``config.export``. ``config`` is a task configuration with the usual trainer fields (out,
     max_epochs, max_steps, devices, strategy, accelerator, progress, resume, export)."""
     run_dir = Path(config.out)
+    resume = resolve_resume(run_dir, config.resume, kind, module)
     trainer, checkpoint = make_trainer(
         run_dir, kind, monitor=monitor, max_epochs=config.max_epochs, max_steps=config.max_steps,
         devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
+        divergence_hint=stability_options(config),
     )
     if trainer.is_global_zero:
         save_config(config, run_dir / CONFIG_FILE)
-    trainer.fit(module, datamodule=data, ckpt_path=resolve_resume(run_dir, config.resume))
+    trainer.fit(module, datamodule=data, ckpt_path=resume)
     if trainer.is_global_zero:
         export_run_model(run_dir, kind, module, checkpoint, config.export)
     return run_dir
