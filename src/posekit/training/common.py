@@ -144,13 +144,17 @@ def make_trainer(
     progress: bool = True,
     check_val_every_n_epoch: int = 1,
     extra_callbacks: list[Callback] | None = None,
+    keep_best: bool = False,
+    save_optimizer: bool = True,
 ) -> tuple[L.Trainer, ModelCheckpoint]:
-    """A Lightning trainer writing into ``run_dir``: CSV and TensorBoard logs under ``logs/``, best and last
-    checkpoints (atomic) under ``checkpoints/``, and the per-rank weight digests."""
+    """A Lightning trainer writing into ``run_dir``: CSV and TensorBoard logs under ``logs/``, the last checkpoint
+    (atomic; with ``keep_best`` also the best by ``monitor``; the optimiser state only with ``save_optimizer``)
+    under ``checkpoints/``, and the per-rank weight digests."""
     run_dir = Path(run_dir)
     checkpoint = ModelCheckpoint(
-        dirpath=run_dir / CHECKPOINT_DIR, filename=BEST_CHECKPOINT, monitor=monitor, mode="min",
-        save_last=True, save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False,
+        dirpath=run_dir / CHECKPOINT_DIR, filename=BEST_CHECKPOINT, monitor=monitor if keep_best else None, mode="min",
+        save_last=True, save_top_k=1 if keep_best else 0, auto_insert_metric_name=False, enable_version_counter=False,
+        save_weights_only=not save_optimizer,
     )
     loggers = [
         CSVLogger(save_dir=run_dir / LOGS_DIR, name=task),
