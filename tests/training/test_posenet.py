@@ -14,6 +14,7 @@ import torch
 
 from posekit.errors import CheckpointError
 from posekit.metrics.trajectory_files import read_tum
+from posekit.runs import undocumented_files
 from posekit.training.checkpoints import export_model, load_lightning_checkpoint
 from posekit.training.config import resolve_config
 from posekit.training.posenet import PoseNetTrainConfig, load_posenet, train_posenet
@@ -51,6 +52,8 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     summary = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
     assert {"median_t_m", "median_r_deg", "mean_t_m", "mean_r_deg"} <= set(summary)
     assert summary["held_out"] == "test split (blocks:5:4)" and summary["frames"] == 10  # blocks of 5, every 4th held out: 2 of 8 blocks
+    assert invoke("report", str(run)).exit_code == 0
+    assert undocumented_files(run) == []  # every file is in the layout posekit.runs documents
     predicted = read_tum(run / "eval" / "posenet.tum")
     truth = read_tum(run / "eval" / "posenet.gt.tum")
     assert len(predicted) == len(truth) == 10
