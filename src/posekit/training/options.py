@@ -49,7 +49,7 @@ class TrainerOptions:
     augment: bool = option(False, "random colour jitter after the cache (the same for all images of a sample)")
     export: ExportChoice = option(ExportChoice.LAST, "weights to export: last, or best (selected on the validation frames, --val-frames)")
     keep_best: bool = option(False, "also keep checkpoints/best.ckpt, selected on the validation frames (needs --val-frames)")
-    save_optimizer: bool = option(False, "save the optimiser state in the checkpoints (about 2x larger; needed for an exact --resume)")
+    save_optimizer: bool = option(False, "save the optimiser state in the checkpoints (3x larger with Adam; needed for an exact --resume)")
     seed: int = option(0, "random seed")
     out: str = option("runs/run", "run folder")
     devices: int = option(1, "devices (processes) to train on")
