@@ -49,7 +49,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     result = invoke(*["eval", "posenet", "--model", str(run / "model.safetensors"), "--dataset", "frames",
                                       "--data", str(tiny_frames), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    summary = json.loads(result.output.strip().splitlines()[-1])
     assert {"median_t_m", "median_r_deg", "mean_t_m", "mean_r_deg"} <= set(summary)
     assert summary["held_out"] == "test split (blocks:5:4)" and summary["frames"] == 10  # blocks of 5, every 4th held out: 2 of 8 blocks
     assert invoke("report", str(run)).exit_code == 0
@@ -63,7 +63,7 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     result = invoke(*["eval", "retrieval", "--model", str(run / "model.safetensors"), "--dataset",
                                       "frames", "--data", str(tiny_frames), "--json"])
     assert result.exit_code == 0, result.output
-    retrieval = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    retrieval = json.loads(result.output.strip().splitlines()[-1])
     assert retrieval["frames"] == 10 and retrieval["database_frames"] == 30
     # Retrieval returns training poses: every predicted position is one of the dataset's positions.
     database = torch.stack([torch.from_numpy(np.loadtxt(p)) for p in sorted((tiny_frames / "frames").glob("*.pose.txt"))])
