@@ -18,6 +18,9 @@ A run folder (training and/or evaluation of one or more methods)::
         <method>.tum          its predicted trajectory, TUM format, T_world_cam
         <method>.gt.tum       the ground truth it was evaluated against (optional)
         groundtruth.tum       ground truth shared by the methods without a <method>.gt.tum
+        <method>/<record>.tum, <record>.gt.tum
+                              per-record trajectories as estimated, and their ground truth (an aligned copy
+                              says so: <record>.aligned-se3.tum; :mod:`posekit.evaluation.results`)
       logs/<task>/version_<n>/metrics.csv, hparams.yaml
                               Lightning CSVLogger logs (e.g. logs/posenet/version_0/metrics.csv) and the
                               hyper-parameters they were logged with
@@ -166,6 +169,7 @@ RUN_FILE_PATTERNS = (
     CONFIG_FILE, EXPORTED_MODEL, f"{CHECKPOINT_DIR}/{LAST_CHECKPOINT}{CHECKPOINT_SUFFIX}",
     f"{CHECKPOINT_DIR}/{BEST_CHECKPOINT}{CHECKPOINT_SUFFIX}", "ddp/rank*.sha256", METRICS_FILE,
     f"{EVAL_DIR}/*{SUMMARY_SUFFIX}", f"{EVAL_DIR}/*{FRAME_ERRORS_SUFFIX}", f"{EVAL_DIR}/*{TRAJECTORY_SUFFIX}",
+    f"{EVAL_DIR}/*/*{TRAJECTORY_SUFFIX}",
     f"{LOGS_DIR}/*/version_*/{LIGHTNING_METRICS_FILE}", f"{LOGS_DIR}/*/version_*/hparams.yaml",
     f"{LOGS_DIR}/tensorboard/version_*/events.out.tfevents.*", *(f"{FIGURES_DIR}/*{s}" for s in FIGURE_SUFFIXES),
     "report.html",
