@@ -6,7 +6,11 @@ A run folder (training and/or evaluation of one or more methods)::
     RUN_DIR/
       config.yaml             the resolved configuration of the run
       model.safetensors       the exported model of a training run (what ``posekit eval`` reads)
-      checkpoints/            Lightning checkpoints of a training run: last.ckpt, best.ckpt (for --resume)
+      checkpoints/last.ckpt   the last Lightning checkpoint of a training run (the only one by default); it holds
+                              the optimiser state only with --save-optimizer, which an exact --resume needs
+      checkpoints/best.ckpt   only with --keep-best (or --export best): the best on the validation frames
+                              (--val-frames; never chosen on the test frames)
+      ddp/rank<r>.sha256      SHA-256 of the parameters and buffers each training process ended with
       metrics.json            summary numbers: {"metric": value, ...} or {"group": {"metric": value, ...}, ...}
       eval/
         <method>.json         one method's evaluation summary: {"metric": value, ...}
@@ -14,9 +18,17 @@ A run folder (training and/or evaluation of one or more methods)::
         <method>.tum          its predicted trajectory, TUM format, T_world_cam
         <method>.gt.tum       the ground truth it was evaluated against (optional)
         groundtruth.tum       ground truth shared by the methods without a <method>.gt.tum
-      logs/**/metrics.csv     Lightning CSVLogger logs (e.g. logs/posenet/version_0/metrics.csv); also
+        <method>/<record>.tum, <record>.gt.tum
+                              per-record trajectories as estimated, and their ground truth (an aligned copy
+                              says so: <record>.aligned-se3.tum; :mod:`posekit.evaluation.results`)
+      logs/<task>/version_<n>/metrics.csv, hparams.yaml
+                              Lightning CSVLogger logs (e.g. logs/posenet/version_0/metrics.csv) and the
+                              hyper-parameters they were logged with
+      logs/tensorboard/version_<n>/events.out.tfevents.*, hparams.yaml
+                              the same curves for TensorBoard; also
       <task>/logs/**/...      those of training runs kept in sub-folders (the demo's posenet/, relpose/)
       figures/*.png, *.jpg    figures made during the run (warp panels, depth, dataset views), in name order
+      report.html             the HTML report (``posekit report``), once written
 
 Every part is optional. A method is any ``<method>`` stem found in ``eval/``; its predicted and ground-truth
 trajectories are matched by timestamp and must be in one world frame (a method that needs an alignment is
@@ -150,6 +162,31 @@ class MethodFiles:
     frame_errors: Path | None
     trajectory: Path | None
     ground_truth: Path | None
+
+
+# Every file a run folder may hold, as globs relative to it (the layout in the module docstring).
+RUN_FILE_PATTERNS = (
+    CONFIG_FILE, EXPORTED_MODEL, f"{CHECKPOINT_DIR}/{LAST_CHECKPOINT}{CHECKPOINT_SUFFIX}",
+    f"{CHECKPOINT_DIR}/{BEST_CHECKPOINT}{CHECKPOINT_SUFFIX}", "ddp/rank*.sha256", METRICS_FILE,
+    f"{EVAL_DIR}/*{SUMMARY_SUFFIX}", f"{EVAL_DIR}/*{FRAME_ERRORS_SUFFIX}", f"{EVAL_DIR}/*{TRAJECTORY_SUFFIX}",
+    f"{EVAL_DIR}/*/*{TRAJECTORY_SUFFIX}",
+    f"{LOGS_DIR}/*/version_*/{LIGHTNING_METRICS_FILE}", f"{LOGS_DIR}/*/version_*/hparams.yaml",
+    f"{LOGS_DIR}/tensorboard/version_*/events.out.tfevents.*", *(f"{FIGURES_DIR}/*{s}" for s in FIGURE_SUFFIXES),
+    "report.html",
+)
+
+
+def undocumented_files(run_dir: str | Path) -> list[str]:
+    """Files of ``run_dir`` (relative, POSIX) that match no :data:`RUN_FILE_PATTERNS` entry: what the layout
+    above does not describe (the demo's task sub-folders are run folders of their own and are checked alone)."""
+    root = Path(run_dir)
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root)
+        if not any(relative.match(pattern) and len(relative.parts) == len(Path(pattern).parts)
+                   for pattern in RUN_FILE_PATTERNS):
+            found.append(relative.as_posix())
+    return found
 
 
 class RunFolder:

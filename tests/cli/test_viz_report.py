@@ -33,4 +33,16 @@ def test_report_of_an_empty_run_folder_notes_what_is_missing(tmp_path):
     out = tmp_path / "report.html"
     result = invoke(*["report", str(tmp_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Omitted" in out.read_text()
+    assert "Nothing to report" in out.read_text() and "Omitted" not in out.read_text()
+
+
+def test_report_compares_several_runs_in_one_file(tmp_path):
+    from tests.viz.viz_fixtures import helix_trajectory, make_run_folder
+
+    runs = [make_run_folder(tmp_path / name, helix_trajectory(20), with_figures=False) for name in ("a", "b")]
+    assert invoke("report", *map(str, runs)).exit_code == 2  # several runs: --out is required
+    out = tmp_path / "cmp.html"
+    result = invoke("report", *map(str, runs), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "posekit comparison: a, b" in html and "<td>a/posenet</td>" in html and "<td>b/posenet</td>" in html

@@ -21,6 +21,7 @@ from posekit.data import (
     encode_pose,
     load_index,
 )
+from posekit.data.splits import split_spans
 from posekit.errors import DatasetError
 from posekit.geometry import angle_between_rotations
 
@@ -128,43 +129,58 @@ def _kitti_root(tmp_path, sequences):
 def test_generated_split_by_record_is_deterministic_and_written_to_the_cache(tmp_path, user_cache_dir):
     root = _kitti_root(tmp_path / "kitti", {"00": 3, "01": 3, "02": 3, "03": 3, "04": 3})
     index = load_index("kitti", root)
-    first = assign_splits(index, SplitPolicy(val_fraction=0.4))
+    first = assign_splits(index, SplitPolicy(test_fraction=0.4))
     assert first.source is SplitSource.GENERATED_BY_RECORD
-    val_records = {key.split("/")[0] for key in first.keys_in(Split.VAL)}
-    assert len(val_records) == 2
+    test_records = {key.split("/")[0] for key in first.keys_in(Split.TEST)}
+    assert len(test_records) == 2
     assert first.file.parent == user_cache_dir / "splits"
     written = json.loads(first.file.read_text())
-    assert written["method"] == "generated-by-record" and len(written["val"]) == 6
-    assert assign_splits(load_index("kitti", root), SplitPolicy(val_fraction=0.4)).of_frame == first.of_frame  # deterministic
-    train = AbsolutePoseDataset(index, "train", split_policy=SplitPolicy(val_fraction=0.4))
-    val = AbsolutePoseDataset(index, "val", split_policy=SplitPolicy(val_fraction=0.4))
-    assert set(train.records).isdisjoint(val.records) and len(train) + len(val) == 15
-    with pytest.raises(DatasetError, match="no 'test' split"):
-        AbsolutePoseDataset(index, "test")
+    assert written["method"] == "generated-by-record" and len(written["test"]) == 6 and written["val"] == []
+    assert assign_splits(load_index("kitti", root), SplitPolicy(test_fraction=0.4)).of_frame == first.of_frame  # deterministic
+    train = AbsolutePoseDataset(index, "train", split_policy=SplitPolicy(test_fraction=0.4))
+    test = AbsolutePoseDataset(index, "test", split_policy=SplitPolicy(test_fraction=0.4))
+    assert set(train.records).isdisjoint(test.records) and len(train) + len(test) == 15
+    with pytest.raises(DatasetError, match="no 'val' split"):  # the held-out set is called test everywhere
+        AbsolutePoseDataset(index, "val")
 
 
 def test_generated_split_of_one_record_holds_out_the_end(tmp_path):
     root = _kitti_root(tmp_path / "kitti", {"05": 10})
     assignment = assign_splits(load_index("kitti", root))
     assert assignment.source is SplitSource.GENERATED_BY_TIME
-    assert sorted(assignment.keys_in(Split.VAL)) == ["05/image_0/000008", "05/image_0/000009"]
+    assert sorted(assignment.keys_in(Split.TEST)) == ["05/image_0/000008", "05/image_0/000009"]
     assert math.isclose(assignment.counts()["train"], 8)
 
 
 def test_blocks_split_interleaves_test_frames_between_training_frames(sevenscenes_dir):
-    """blocks:10:5 holds out every 5th block of 10 consecutive frames of each record, for any format."""
+    """blocks:10:5 holds out the middle block of every 5 blocks of 10 consecutive frames of each record."""
     index = load_index("frames", sevenscenes_dir)
     assignment = assign_splits(index, SplitPolicy.parse("blocks:10:5"), write=False)
     assert assignment.source is SplitSource.GENERATED_BY_BLOCKS
     ordered = sorted(index.frames, key=lambda f: f.order)
     splits = [assignment.of_frame[f.key] for f in ordered]
-    assert splits[:40] == [Split.TRAIN] * 40
-    assert splits[40:50] == [Split.TEST] * 10 and splits[50] is Split.TRAIN
-    assert assignment.counts()["test"] == sum(1 for i in range(len(ordered)) if (i // 10) % 5 == 4)
+    assert splits[:20] == [Split.TRAIN] * 20
+    assert splits[20:30] == [Split.TEST] * 10 and splits[30:70] == [Split.TRAIN] * 40 and splits[70:80] == [Split.TEST] * 10
+    assert assignment.counts()["test"] == 200 == sum(1 for i in range(len(ordered)) if (i // 10) % 5 == 2)
     train = AbsolutePoseDataset(index, "train", split_policy=SplitPolicy(block=10, every=5), cache=False)
     test = AbsolutePoseDataset(index, "test", split_policy=SplitPolicy(block=10, every=5), pose_stats=train.pose_stats)
     assert len(train) + len(test) == len(index.frames)
     assert not {f[0].key for f in train.samples} & {f[0].key for f in test.samples}
+
+
+def test_blocks_split_of_short_records_holds_out_frames_between_training_frames(tmp_path):
+    """The issue's case: blocks:10:5 on 50-frame records held out each record's end; now the middle block."""
+    root = _kitti_root(tmp_path / "kitti", {"00": 50, "01": 50, "02": 23})
+    index = load_index("kitti", root)
+    assignment = assign_splits(index, SplitPolicy.parse("blocks:10:5"), write=False)
+    for record, count in (("00", 50), ("01", 50), ("02", 23)):
+        test_positions = sorted(int(k.rsplit("/", 1)[1]) for k in assignment.keys_in(Split.TEST) if k.startswith(record))
+        assert test_positions == list(range(20, min(30, count)))
+        if count == 50:
+            assert max(test_positions) < count - 1 and min(test_positions) > 0  # training frames on both sides
+    spans = split_spans(index, assignment)
+    assert [(s.first_number, s.last_number) for s in spans["00"]["train"]] == [(0, 19), (30, 49)]
+    assert [(s.first_position, s.last_position, s.count) for s in spans["00"]["test"]] == [(20, 29, 10)]
 
 
 @pytest.mark.parametrize("text", ["blocks:10", "blocks:0:5", "blocks:10:1", "random"])

@@ -46,7 +46,8 @@ def _train(kitti, tmp_path, *extra):
 
 
 def test_posenet_retrieval_and_relpose_on_a_grey_dataset_and_resume_last(kitti, tmp_path):
-    check_ok(_train(kitti, tmp_path))
+    # best.ckpt (selected on validation frames) and the optimiser state are kept only on request
+    check_ok(_train(kitti, tmp_path, "--keep-best", "--val-frames", "30-34", "--save-optimizer"))
     run = tmp_path / "run"
     assert yaml.safe_load((run / "config.yaml").read_text())["grey_images"] == "replicate"
     model = run / "model.safetensors"
@@ -65,6 +66,7 @@ def test_posenet_retrieval_and_relpose_on_a_grey_dataset_and_resume_last(kitti, 
 
     # a kill during the write of last.ckpt: --resume last continues from best.ckpt and says so
     (run / "checkpoints" / "last.ckpt").write_bytes(b"\x80\x04truncated")
-    resumed = check_ok(_train(kitti, tmp_path, "--max-epochs", 2, "--resume", "last"))
+    resumed = check_ok(_train(kitti, tmp_path, "--max-epochs", 2, "--resume", "last", "--keep-best", "--val-frames",
+                              "30-34", "--save-optimizer"))
     assert "resuming from" in resumed.output and "best.ckpt" in resumed.output
     assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 1

@@ -54,10 +54,10 @@ class ToyModule(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.01)
 
 
-def _fit(tmp_path: Path, module: ToyModule, max_epochs: int = 4) -> None:
+def _fit(tmp_path: Path, module: ToyModule, max_epochs: int = 4, keep_best: bool = True) -> None:
     data = DataLoader(TensorDataset(torch.randn(4, 2)), batch_size=2)  # 2 steps per epoch
     trainer, _ = make_trainer(tmp_path, KIND, monitor="val/loss", max_epochs=max_epochs, progress=False,
-                              accelerator="cpu", divergence_hint="lr=0.01")
+                              accelerator="cpu", divergence_hint="lr=0.01", keep_best=keep_best, save_optimizer=True)
     trainer.fit(module, train_dataloaders=data, val_dataloaders=data)
 
 
@@ -78,6 +78,13 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     assert torch.load(last, weights_only=True)["global_step"] == 2
     assert _all_finite(last) and _all_finite(tmp_path / CHECKPOINT_DIR / "best.ckpt")
     assert all(bool(torch.isfinite(p).all()) for p in module.parameters())  # stopped before the NaN update
+
+
+def test_by_default_last_ckpt_alone_is_kept_after_every_epoch(tmp_path):
+    with pytest.raises(ConfigError, match=r"diverged: the loss is nan at step 3 .*Kept: .*last\.ckpt"):
+        _fit(tmp_path, ToyModule(nan_loss_at=3), keep_best=False)
+    assert sorted(p.name for p in (tmp_path / CHECKPOINT_DIR).iterdir()) == ["last.ckpt"]
+    assert torch.load(tmp_path / CHECKPOINT_DIR / "last.ckpt", weights_only=True)["global_step"] == 2
 
 
 def test_a_checkpoint_with_nan_weights_is_never_written(tmp_path):

@@ -14,6 +14,7 @@ import torch
 
 from posekit.errors import CheckpointError
 from posekit.metrics.trajectory_files import read_tum
+from posekit.runs import undocumented_files
 from posekit.training.checkpoints import export_model, load_lightning_checkpoint
 from posekit.training.config import resolve_config
 from posekit.training.posenet import PoseNetTrainConfig, load_posenet, train_posenet
@@ -35,8 +36,11 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     run = tmp_path / "run"
     result = invoke(*_train_args(tiny_frames, run, "--max-epochs", "2", "--lr", "1e-3"))
     assert result.exit_code == 0, result.output
-    for name in ("config.yaml", "model.safetensors", "checkpoints/last.ckpt", "checkpoints/best.ckpt"):
+    for name in ("config.yaml", "model.safetensors", "checkpoints/last.ckpt"):
         assert (run / name).is_file(), name
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last.ckpt"]  # the last only, by default
+    assert "optimizer_states" not in torch.load(run / "checkpoints" / "last.ckpt", weights_only=False)
+    assert "Tip:" not in result.output and "litlogger" not in result.output and "Deprecat" not in result.output
     config = resolve_config(PoseNetTrainConfig, run / "config.yaml", {})
     assert config.image_size == (64, 80) and config.split == "blocks:5:4" and config.lr == 1e-3
     assert _logged(run, "val/t_err_m"), "validation errors were logged"
@@ -48,6 +52,8 @@ def test_train_then_evaluate_writes_the_run_folder(tiny_frames, user_cache_dir, 
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"median_t_m", "median_r_deg", "mean_t_m", "mean_r_deg"} <= set(summary)
     assert summary["held_out"] == "test split (blocks:5:4)" and summary["frames"] == 10  # blocks of 5, every 4th held out: 2 of 8 blocks
+    assert invoke("report", str(run)).exit_code == 0
+    assert undocumented_files(run) == []  # every file is in the layout posekit.runs documents
     predicted = read_tum(run / "eval" / "posenet.tum")
     truth = read_tum(run / "eval" / "posenet.gt.tum")
     assert len(predicted) == len(truth) == 10
@@ -80,12 +86,26 @@ def test_training_reduces_the_loss(tiny_frames, user_cache_dir, tmp_path):
 def test_resume_continues_from_the_last_checkpoint(tiny_frames, user_cache_dir, tmp_path):
     run = tmp_path / "run"
     assert invoke(*_train_args(tiny_frames, run, "--max-steps", "2", "--max-epochs", "5")).exit_code == 0
-    assert load_lightning_checkpoint(run / "checkpoints" / "last.ckpt", "posenet")["global_step"] == 2
     result = invoke(*_train_args(tiny_frames, run, "--max-steps", "4", "--max-epochs", "5", "--resume", "last"))
+    assert result.exit_code == 2 and "--save-optimizer" in result.output  # no optimiser state: no exact resume
+    assert invoke(*_train_args(tiny_frames, run, "--max-steps", "2", "--max-epochs", "5", "--save-optimizer")).exit_code == 0
+    assert load_lightning_checkpoint(run / "checkpoints" / "last.ckpt", "posenet")["global_step"] == 2
+    result = invoke(*_train_args(tiny_frames, run, "--max-steps", "4", "--max-epochs", "5", "--resume", "last",
+                                 "--save-optimizer"))
     assert result.exit_code == 0, result.output
     assert load_lightning_checkpoint(run / "checkpoints" / "last.ckpt", "posenet")["global_step"] == 4
     result = invoke(*_train_args(tiny_frames, run, "--resume", str(tmp_path / "missing.ckpt")))
     assert result.exit_code == 2 and "missing.ckpt" in result.output
+
+
+def test_best_checkpoint_on_request_is_chosen_on_validation_frames(tiny_frames, user_cache_dir, tmp_path):
+    run = tmp_path / "run"
+    result = invoke(*_train_args(tiny_frames, run, "--max-steps", "2", "--keep-best"))
+    assert result.exit_code == 2 and "val_frames" in result.output  # never selected on the test frames
+    result = invoke(*_train_args(tiny_frames, run, "--max-epochs", "2", "--keep-best", "--val-frames", "@0-4"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+    assert resolve_config(PoseNetTrainConfig, run / "config.yaml", {}).val_frames == "@0-4"
 
 
 def test_corrupt_or_foreign_checkpoints_are_refused(tmp_path):

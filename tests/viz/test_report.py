@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from posekit.errors import FileFormatError
+from posekit.errors import ConfigError, FileFormatError
 from posekit.metrics.pose_errors import PoseErrors, absolute_pose_errors
 from posekit.metrics.trajectory_files import read_tum, write_tum
 from posekit.viz.report import RunFolder, build_report_html, read_frame_errors, write_frame_errors, write_report
@@ -61,10 +61,57 @@ def test_report_is_self_contained(full_run):
     assert "<link" not in html and "@import" not in html
 
 
-def test_empty_run_folder_gives_notes_for_every_section(tmp_path):
+def test_empty_run_folder_gives_one_note_and_no_empty_section(tmp_path):
     html = write_report(tmp_path, tmp_path / "out" / "r.html").read_text(encoding="utf-8")
-    assert html.count('class="note">Omitted') == len(SECTIONS)
+    assert not any(f'<section id="{anchor}">' in html for anchor in SECTIONS) and "Omitted" not in html
+    assert html.count('<section id="empty">') == 1 and "Nothing to report" in html
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["r.html"]
+
+
+def test_parts_without_files_are_left_out(tmp_path):
+    run = make_run_folder(tmp_path / "run", helix_trajectory(20), with_figures=False)
+    html = build_report_html(run)
+    assert '<section id="figures">' not in html and "Figures" not in html and "Omitted" not in html
+    assert '<section id="trajectories">' in html
+
+
+def test_tables_fit_and_columns_are_not_repeated(tmp_path):
+    run = make_run_folder(tmp_path / "run", helix_trajectory(20), with_figures=False)
+    summary = json.loads((run / "eval" / "posenet.json").read_text())
+    (run / "eval" / "posenet.json").write_text(json.dumps({"method": "posenet", **summary}))  # as evaluations write it
+    html = build_report_html(run)
+    for header in re.findall(r"<thead><tr>(.*?)</tr></thead>", html):
+        names = re.findall(r"<th>(.*?)</th>", header)
+        assert len(names) == len(set(names)), names
+    assert html.count('<div class="table-wrap"><table') == html.count("<table")  # every table scrolls in its box
+    assert ".table-wrap { max-width: 100%; overflow-x: auto;" in html and "overflow-wrap: anywhere" in html
+
+
+def test_config_table_lists_only_the_options_that_are_set(tmp_path):
+    run = make_run_folder(tmp_path / "run", helix_trajectory(20), with_figures=False)
+    (run / "config.yaml").write_text("split: auto\nval_frames: null\ncameras: null\nlr: 0.001\n")
+    html = build_report_html(run)
+    table = re.search(r'<table class="config">(.*?)</table>', html, re.S).group(1)
+    assert "<td>lr</td>" in table and "<td>split</td>" in table
+    assert "val_frames" not in table and "cameras" not in table
+    assert "val_frames: null" in html  # the whole file is still there, folded
+
+
+def test_comparison_report_of_two_runs(tmp_path):
+    first = make_run_folder(tmp_path / "a" / "run", helix_trajectory(20), with_figures=False)
+    second = make_run_folder(tmp_path / "b" / "run", helix_trajectory(20), with_figures=False)
+    (second / "config.yaml").write_text((second / "config.yaml").read_text().replace("lr: 0.0003", "lr: 0.001"))
+    with pytest.raises(ConfigError, match="--out"):
+        write_report([first, second])
+    html = write_report([first, second], tmp_path / "cmp.html").read_text(encoding="utf-8")
+    table = re.search(r'<table class="config">(.*?)</table>', html, re.S).group(1)
+    assert re.findall(r"<th>(.*?)</th>", table) == ["option", "a/run", "b/run"]
+    assert "<td>training.lr</td><td class=num>0.0003</td><td class=num>0.001</td>" in table
+    assert "model.backbone" not in table  # equal in both runs
+    names = [s["name"] for s in _viewer_data(html)["series"]]
+    assert names == ["ground truth", "a/run/posenet", "a/run/retrieval", "b/run/posenet", "b/run/retrieval"]
+    assert "<td>a/run/posenet</td>" in html and "<td>b/run/retrieval</td>" in html
+    assert html.count("a/run/logs/posenet/version_0/metrics.csv") >= 1 and "b/run/logs/posenet" in html
 
 
 def test_broken_files_become_notes_and_the_rest_is_kept(tmp_path):

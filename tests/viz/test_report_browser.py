@@ -120,3 +120,35 @@ def test_report_renders_in_headless_chromium(trajectories_dir, tmp_path):
         finally:
             browser.close()
     shutil.copy(report, ARTIFACTS / "report.html")
+
+
+def test_wide_tables_stay_inside_the_page(trajectories_dir, tmp_path):
+    """A summary with many long columns and a long config value: the page itself never scrolls sideways; the
+    table scrolls inside its box and the long value wraps."""
+    _require_browser()
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    ground_truth = read_tum(trajectories_dir / "evo_test_data" / "fr2_desk_groundtruth.txt").subset(range(0, 600, 20))
+    run = make_run_folder(tmp_path / "wide_run", ground_truth, with_figures=False)
+    wide = {"method": "posenet", **{f"a_rather_long_metric_name_{i}": 0.123456 * i for i in range(40)}}
+    (run / "eval" / "posenet.json").write_text(json.dumps(wide), encoding="utf-8")
+    (run / "config.yaml").write_text("data: /" + "very_long_folder_name/" * 30 + "\nlr: 0.001\n", encoding="utf-8")
+    report = write_report(run)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 700})
+            page.goto(report.as_uri(), wait_until="load")
+            width = page.evaluate("document.documentElement.clientWidth")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            for section in page.locator("section").all():
+                box = section.bounding_box()
+                assert box["x"] + box["width"] <= width + 1
+            boxes = page.locator(".table-wrap")
+            widths = [boxes.nth(i).evaluate("b => [b.scrollWidth, b.clientWidth]") for i in range(boxes.count())]
+            assert any(scroll > client for scroll, client in widths)  # the wide summary scrolls in its box
+            page.screenshot(path=str(ARTIFACTS / "report_wide_tables.png"), full_page=False)
+        finally:
+            browser.close()

@@ -50,19 +50,24 @@ def eval_frames_options(default_batch_size: int = 16) -> Callable[[Callable], Ca
     def decorate(function: Callable) -> Callable:
         @functools.wraps(function)
         def wrapper(*args, split, split_policy, test_frames, records, image_size, held_out, batch_size, cache_dir,
-                    **kwargs):
+                    train_frames=None, **kwargs):
             from posekit.evaluation.frames import EvalFrames
 
             kwargs["frames"] = EvalFrames(split=split or split_policy, test_frames=test_frames, records=records,
                                           image_size=image_size, held_out=held_out, batch_size=batch_size,
-                                          cache_dir=cache_dir)
+                                          cache_dir=cache_dir, train_frames=train_frames)
             return function(*args, **kwargs)
 
         return _apply(wrapper, [
             click.option("--split", default=None,
                          help="split policy: auto or blocks:N:K, as in posekit train [default: the model's, else auto]"),
             click.option("--split-policy", default=None, hidden=True, help="deprecated name of --split"),
-            click.option("--test-frames", default=None, help="held-out frames FIRST-LAST [default: the model's]"),
+            click.option("--test-frames", default=None,
+                         help="held-out frames: A-B frame numbers, @A-B positions in every record, REC:A-B positions "
+                              "in record REC, comma-separated [default: the model's]"),
+            click.option("--train-frames", default=None,
+                         help="the frames the model was trained on, for the overlap check when the evaluation data "
+                              "differs from the training data (same grammar) [default: the model's]"),
             click.option("--records", default=None, help="comma-separated record ids [default: the model's]"),
             click.option("--image-size", type=IMAGE_SIZE, default=None,
                          help=f"evaluation size {IMAGE_SIZE_HELP} [default: the model's]"),

@@ -24,7 +24,9 @@ class EvalFrames:
 
     Attributes:
         split: split policy, ``auto`` or ``blocks:N:K`` (as ``posekit train --split``).
-        test_frames: held-out frames ``FIRST-LAST`` instead of the held-out split.
+        test_frames: held-out frames (:data:`~posekit.data.selection.FRAME_RANGE_GRAMMAR`) instead of the held-out split.
+        train_frames: the frames the model was trained on, instead of the model's own ``train_frames``: for an
+            evaluation on other data, where the model's numbers mean other frames; the overlap check uses it.
         records: comma-separated record ids to keep.
         image_size: ``(H, W)`` evaluation size.
         held_out: the split to evaluate instead of the policy's held-out one (``train``, ``val``, ``test``).
@@ -39,6 +41,7 @@ class EvalFrames:
     held_out: Split | str | None = None
     batch_size: int = 16
     cache_dir: str | None = None
+    train_frames: str | None = None
 
 
 def eval_data_config(dataset_format: str, data: str | Path, frames: EvalFrames, model: FrameDataConfig | None,
@@ -55,7 +58,7 @@ def eval_data_config(dataset_format: str, data: str | Path, frames: EvalFrames, 
         dataset=dataset_format, data=str(data),
         records=chosen(frames.records, None if model is None else model.records, None),
         split=chosen(frames.split, None if model is None else model.split, "auto"),
-        train_frames=None if model is None else model.train_frames,
+        train_frames=chosen(frames.train_frames, None if model is None else model.train_frames, None),
         test_frames=chosen(frames.test_frames, None if model is None else model.test_frames, None),
         image_size=tuple(image_size), cache=True, cache_dir=frames.cache_dir,
     )

@@ -195,15 +195,21 @@ def make_trainer(
     check_val_every_n_epoch: int = 1,
     extra_callbacks: list[Callback] | None = None,
     divergence_hint: str = "",
+    keep_best: bool = False,
+    save_optimizer: bool = True,
 ) -> tuple[L.Trainer, ModelCheckpoint]:
-    """A Lightning trainer writing into ``run_dir``: CSV and TensorBoard logs under ``logs/``, best and last
-    checkpoints (atomic) under ``checkpoints/``, the per-rank weight digests, and a :class:`DivergenceGuard`
-    (``divergence_hint``: the options its message names)."""
+    """A Lightning trainer writing into ``run_dir``: CSV and TensorBoard logs under ``logs/``, the last checkpoint
+    (atomic; with ``keep_best`` also the best by ``monitor``; the optimiser state only with ``save_optimizer``)
+    under ``checkpoints/``, the per-rank weight digests, and a :class:`DivergenceGuard` (``divergence_hint``: the
+    options its message names)."""
     run_dir = Path(run_dir)
-    checkpoint = ModelCheckpoint(
-        dirpath=run_dir / CHECKPOINT_DIR, filename=BEST_CHECKPOINT, monitor=monitor, mode="min",
-        save_last=True, save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False,
-    )
+    common = dict(dirpath=run_dir / CHECKPOINT_DIR, auto_insert_metric_name=False, enable_version_counter=False,
+                  save_weights_only=not save_optimizer)
+    if keep_best:
+        checkpoint = ModelCheckpoint(filename=BEST_CHECKPOINT, monitor=monitor, mode="min", save_last=True, save_top_k=1,
+                                     **common)
+    else:  # only last.ckpt, rewritten at every epoch end (Lightning writes no "last" file when it keeps no top-k)
+        checkpoint = ModelCheckpoint(filename=LAST_CHECKPOINT, monitor=None, save_last=False, save_top_k=1, **common)
     loggers = [
         CSVLogger(save_dir=run_dir / LOGS_DIR, name=task),
         TensorBoardLogger(save_dir=run_dir / LOGS_DIR, name="tensorboard", default_hp_metric=False),

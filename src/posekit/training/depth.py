@@ -104,7 +104,7 @@ class DepthModule(L.LightningModule):
 
 def depth_frames(sides: FrameSides, config: FrameDataConfig, held_out: bool, augment: bool = False) -> AbsolutePoseDataset:
     """Frames with their sensor depth, of the training or the held-out side."""
-    side = sides.test if held_out else sides.train
+    side = sides.validation if held_out else sides.train
     return AbsolutePoseDataset(side.index, side.split, records=record_list(config.records), normalize=False,
                                transform=sides.transform, cache=config.cache, cache_dir=config.cache_dir,
                                load_depth=True, split_policy=sides.policy,

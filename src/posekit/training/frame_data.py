@@ -1,11 +1,17 @@
 """Which frames a relative-pose or depth run trains and tests on: the dataset options shared by both tasks.
 
-The training and held-out frames come either from the split policy (the official split, else generated, or
-interleaved blocks; :mod:`posekit.data.splits`) or from **frame ranges** over the frames' ``order`` within
-their record: ``train_frames: 0-199`` and ``test_frames: 200-299`` (inclusive) train on the first 200 frames
-of a sequence and test on the next 100, the usual protocol for a single captured sequence. A range replaces
-the split on its side; a frame may never be on both sides (:class:`ConfigError`), so a held-out number can
-never come from a training frame.
+The training and held-out (test) frames come either from the split policy (the official split, else
+generated, or interleaved blocks; :mod:`posekit.data.splits`) or from **frame ranges**
+(:data:`~posekit.data.selection.FRAME_RANGE_GRAMMAR`: frame numbers ``0-199``, positions ``@0-199`` in every
+record, or positions ``fragment-1:0-34`` in one record): ``train_frames: 0-199`` and ``test_frames: 200-299``
+train on frames 0-199 of a sequence and test on 200-299, the usual protocol for a single captured sequence.
+A range replaces the split on its side; a frame may never be on both sides (:class:`ConfigError`), so a
+held-out number can never come from a training frame.
+
+``val_frames`` sets a **validation** set apart for model selection (``--export best``) and the validation
+curves: its frames are taken out of the training frames and may not be test frames, so test frames never
+take part in selection. Without it the validation curves are computed on the test frames (reported, never
+used to choose weights: ``--export best`` then refuses).
 """
 
 from __future__ import annotations
@@ -17,51 +23,12 @@ from dataclasses import dataclass
 from torch.utils.data import DataLoader, Dataset
 
 from posekit.data import DatasetIndex, FrameTransform, Split, SplitPolicy, load_index
+from posekit.data.selection import FRAME_RANGE_GRAMMAR, FrameRange, FrameRanges, restrict_to_frames  # noqa: F401 (re-exported)
 from posekit.data.splits import assign_splits
 from posekit.errors import ConfigError
 from posekit.training.common import cover_and_crop, held_out_split
 from posekit.training.config import AT_LEAST_ONE, FOLDER, NON_NEGATIVE
 from posekit.training.options import option
-
-
-@dataclass(frozen=True)
-class FrameRange:
-    """Frames whose ``order`` (frame number within the record) lies in ``[first, last]``, both included.
-
-    Example:
-        >>> FrameRange.parse("0-199")
-        FrameRange(first=0, last=199)
-    """
-
-    first: int
-    last: int
-
-    @classmethod
-    def parse(cls, text: str) -> FrameRange:
-        """``"A-B"`` (inclusive) or a single frame ``"A"``."""
-        parts = text.strip().split("-")
-        try:
-            values = [int(p) for p in parts]
-        except ValueError:
-            values = []
-        if len(values) not in (1, 2) or min(values) < 0 or values[0] > values[-1]:
-            raise ConfigError(f"frame range: expected 'FIRST-LAST' with 0 <= FIRST <= LAST, got {text!r}")
-        return cls(values[0], values[-1])
-
-    def __str__(self) -> str:
-        return f"{self.first}-{self.last}"
-
-
-def restrict_to_frames(index: DatasetIndex, frames: FrameRange) -> DatasetIndex:
-    """A copy of ``index`` keeping only the frames whose ``order`` lies in ``frames``.
-
-    Raises:
-        ConfigError: no frame is left.
-    """
-    kept = [f for f in index.frames if frames.first <= f.order <= frames.last]
-    if not kept:
-        raise ConfigError(f"frame range {frames}: no frame of {index.root} has its order in it")
-    return dataclasses.replace(index, frames=kept)
 
 
 @dataclass
@@ -72,9 +39,12 @@ class FrameDataConfig:
     dataset: str = option("7scenes", "dataset format: 7scenes, frames, cambridge, apolloscape, kitti, tum, folder, ...")
     data: str = option("", "dataset folder")
     records: str | None = option(None, "comma-separated record ids to keep")
-    split: str = option("auto", "split policy: auto (official, else generated) or blocks:N:K (every K-th block of N frames held out)")
-    train_frames: str | None = option(None, "train on frames FIRST-LAST (order in the record) instead of the training split")
-    test_frames: str | None = option(None, "hold out frames FIRST-LAST instead of the held-out split")
+    split: str = option("auto", "split policy: auto (official, else generated train/test) or blocks:N:K (the middle "
+                        "block of every K blocks of N frames is test)")
+    train_frames: str | None = option(None, "train on these frames instead of the training split: " + FRAME_RANGE_GRAMMAR)
+    val_frames: str | None = option(None, "validation frames for model selection, taken out of the training frames "
+                                          "(same grammar; default: none, the curves are then on the test frames)")
+    test_frames: str | None = option(None, "hold out (test) these frames instead of the held-out split (same grammar)")
     image_size: tuple[int, int] = option((96, 128), "input size HxW (multiples of 32 for depth networks)")
     batch_size: int = option(8, "samples per batch", check=AT_LEAST_ONE)
     cache: bool = option(True, "cache decoded, resized images on disk")
@@ -84,9 +54,9 @@ class FrameDataConfig:
     def __post_init__(self) -> None:
         if len(self.image_size) != 2 or min(int(v) for v in self.image_size) <= 0:
             raise ConfigError(f"image_size: expected HxW, got {self.image_size}")
-        for frames in (self.train_frames, self.test_frames):
+        for frames in (self.train_frames, self.val_frames, self.test_frames):
             if frames is not None:
-                FrameRange.parse(frames)
+                FrameRanges.parse(frames)
 
 
 @dataclass
@@ -100,17 +70,23 @@ class FrameSide:
 
 @dataclass
 class FrameSides:
-    """Both sides of a run, the frame transform and the split policy."""
+    """The sides of a run (training, test, optional validation), the frame transform and the split policy."""
 
     train: FrameSide
     test: FrameSide
     transform: FrameTransform
     policy: SplitPolicy
+    val: FrameSide | None = None
+
+    @property
+    def validation(self) -> FrameSide:
+        """The frames the validation curves are computed on: the validation set, else the test frames."""
+        return self.val if self.val is not None else self.test
 
 
 def policy_text(policy: SplitPolicy) -> str:
     """A split policy as the ``split`` option writes it: ``auto`` or ``blocks:N:K``."""
-    return f"blocks:{policy.block}:{policy.every}" if policy.uses_blocks else "auto"
+    return str(policy)
 
 
 def record_list(records: str | None) -> list[str] | None:
@@ -120,9 +96,18 @@ def record_list(records: str | None) -> list[str] | None:
 
 def _side(index: DatasetIndex, frames: str | None, split: Split, policy: SplitPolicy) -> FrameSide:
     if frames is not None:
-        frame_range = FrameRange.parse(frames)
+        frame_range = FrameRanges.parse(frames)
         return FrameSide(restrict_to_frames(index, frame_range), Split.ALL, f"frames {frame_range}")
     return FrameSide(index, split, f"{split.value} split ({policy_text(policy)})")
+
+
+def _without(side: FrameSide, index: DatasetIndex, policy: SplitPolicy, cache_dir: str | None, removed: FrameSide) -> FrameSide:
+    """``side`` as an explicit frame list (the split resolved on the whole ``index``) less ``removed``'s frames."""
+    kept = _frame_keys(side, policy, cache_dir, None) - _frame_keys(removed, policy, cache_dir, None)
+    frames = [f for f in index.frames if f.key in kept]
+    if not frames:
+        raise ConfigError(f"no training frame is left once the validation frames ({removed.description}) are taken out")
+    return FrameSide(dataclasses.replace(index, frames=frames), Split.ALL, f"{side.description} less the val frames")
 
 
 def _frame_keys(side: FrameSide, policy: SplitPolicy, cache_dir: str | None, records: list[str] | None) -> set[str]:
@@ -152,16 +137,25 @@ def resolve_frame_sides(config: FrameDataConfig, index: DatasetIndex | None = No
     train = _side(index, config.train_frames, Split.TRAIN, policy)
     held_out = held_out_split(index, policy, config.cache_dir) if config.test_frames is None else Split.ALL
     test = _side(index, config.test_frames, held_out, policy)
-    overlap = set()
-    if check_overlap:
-        overlap = _frame_keys(train, policy, config.cache_dir, records) & _frame_keys(test, policy, config.cache_dir, records)
-    if overlap:
-        example = sorted(overlap)[0]
-        raise ConfigError(
-            f"{len(overlap)} frame(s) are both training ({train.description}) and held-out ({test.description}) "
-            f"frames, e.g. {example}: choose disjoint train_frames / test_frames"
-        )
-    return FrameSides(train, test, transform, policy)
+    val = None
+    if config.val_frames is not None:
+        val = _side(index, config.val_frames, Split.ALL, policy)
+        val = FrameSide(val.index, val.split, val.description.replace("frames", "val frames", 1))
+        if config.train_frames is None:
+            train = _without(train, index, policy, config.cache_dir, val)
+    checked = [(train, test, "held-out")] if check_overlap else []
+    if val is not None:
+        checked += [(val, test, "held-out"), (train, val, "validation")]
+    for first, second, role in checked:
+        overlap = _frame_keys(first, policy, config.cache_dir, records) & _frame_keys(second, policy, config.cache_dir, records)
+        if overlap:
+            example = sorted(overlap)[0]
+            first_role = "validation" if first is val else "training"
+            raise ConfigError(
+                f"{len(overlap)} frame(s) are both {first_role} ({first.description}) and {role} ({second.description}) "
+                f"frames, e.g. {example}: choose disjoint train_frames / val_frames / test_frames"
+            )
+    return FrameSides(train, test, transform, policy, val)
 
 
 def paired_batches(dataset: Dataset, resized: Dataset | None, batch_size: int) -> Iterator[tuple[dict, dict]]:

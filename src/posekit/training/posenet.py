@@ -217,7 +217,7 @@ class AbsolutePoseDataModule(SplitDataModule):
         self.train_set = AbsolutePoseDataset(self.sides.train.index, self.sides.train.split,
                                              augment=color_jitter(config.augment), **common)
         self.pose_stats: PoseStats = self.train_set.pose_stats
-        self.val_set = AbsolutePoseDataset(self.sides.test.index, self.sides.test.split, pose_stats=self.pose_stats,
+        self.val_set = AbsolutePoseDataset(self.sides.validation.index, self.sides.validation.split, pose_stats=self.pose_stats,
                                            **common)
 
 

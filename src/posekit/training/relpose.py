@@ -269,7 +269,7 @@ class RelativePoseDataModule(SplitDataModule):
             min_rotation_deg=config.min_rotation_deg, augment=color_jitter(config.augment),
             load_depth=config.mode is RelativePoseMode.PHOTOMETRIC, **common,
         )
-        self.val_set = RelativePoseDataset(self.sides.test.index, self.sides.test.split, distances=abs(config.distance),
+        self.val_set = RelativePoseDataset(self.sides.validation.index, self.sides.validation.split, distances=abs(config.distance),
                                            load_depth=has_depth, **common)
 
 

@@ -1,15 +1,21 @@
 """Assemble the HTML report of a run folder (layout: :mod:`posekit.runs`).
 
-Sections, each omitted with a note when its files are absent and a note naming the file when one cannot be
-read (the rest of the report is still written): configuration, metric tables, trajectories (an interactive
-3-D view of every trajectory and a static figure per method), error distributions, training curves, and the
-run's own figures.
+Sections, each left out when its files are absent (no empty section; a report of a folder with nothing in it
+says so), and a note naming the file when one cannot be read (the rest of the report is still written):
+configuration (the options that are set; the whole file folded below), metric tables, trajectories (an
+interactive 3-D view of every trajectory and a static figure per method), error distributions, training curves,
+and the run's own figures.
+
+Several run folders make one comparison report: methods are named ``RUN/METHOD`` and share the tables, the
+3-D view and the error plots; the configuration table has one column per run and lists only the options whose
+values differ; training curves and figures follow run by run.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +24,7 @@ import torch
 import yaml
 
 import posekit
-from posekit.errors import FileFormatError, PosekitError
+from posekit.errors import ConfigError, FileFormatError, PosekitError
 from posekit.fileio import atomic_write_text
 from posekit.metrics.pose_errors import DEFAULT_THRESHOLDS, PoseErrors, absolute_pose_errors
 from posekit.metrics.sync import associate_trajectories
@@ -60,6 +66,7 @@ class _Method:
 
     files: MethodFiles
     colour: str
+    run_label: str = ""
     summary: dict | None = None
     frame_errors: FrameErrors | None = None
     predicted: Trajectory | None = None
@@ -68,7 +75,7 @@ class _Method:
 
     @property
     def name(self) -> str:
-        return self.files.name
+        return f"{self.run_label}/{self.files.name}" if self.run_label else self.files.name
 
     def pose_errors(self) -> PoseErrors | None:
         """Per-frame errors: from the CSV, else from the associated trajectories, else ``None``."""
@@ -80,8 +87,8 @@ class _Method:
         return None
 
 
-def _load_method(files: MethodFiles, colour: str) -> _Method:
-    method = _Method(files, colour)
+def _load_method(files: MethodFiles, colour: str, run_label: str = "") -> _Method:
+    method = _Method(files, colour, run_label)
     if files.summary is not None:
         try:
             loaded = json.loads(files.summary.read_text(encoding="utf-8"))
@@ -120,32 +127,58 @@ def _flatten(mapping: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def _config_section(run: RunFolder) -> Section:
+def _set_options(loaded: object) -> dict[str, object]:
+    """The configuration's options that are set, as dotted keys (``None``-valued options do not apply)."""
+    if not isinstance(loaded, dict):
+        return {}
+    return {k: v for k, v in _flatten(loaded).items() if v is not None and v != "[]" and v != ""}
+
+
+def _read_config(run: RunFolder) -> tuple[str | None, object, str | None]:
+    """(text, parsed YAML, problem) of the run's configuration; (None, None, None) when it has none."""
     if not run.config.is_file():
-        return Section("configuration", "Configuration", note(f"Omitted: no {CONFIG_FILE} in the run folder."))
+        return None, None, None
     try:
         text = run.config.read_text(encoding="utf-8")
-        loaded = yaml.safe_load(text)
+        return text, yaml.safe_load(text), None
     except _READ_ERRORS as error:
-        return Section("configuration", "Configuration", note(f"Could not read {_problem(run.config, error)}"))
-    body = ""
-    if isinstance(loaded, dict) and loaded:
-        body += table(["key", "value"], list(_flatten(loaded).items()), css_class="config")
-    body += f"<details><summary>{escape(CONFIG_FILE)}</summary><pre>{escape(text)}</pre></details>"
+        return None, None, f"Could not read {_problem(run.config, error)}"
+
+
+def _config_section(runs: list[_Run]) -> Section | None:
+    configs = [(run, *_read_config(run.folder)) for run in runs]
+    if all(text is None and problem is None for _, text, _, problem in configs):
+        return None
+    body = "".join(note(problem) for _, _, _, problem in configs if problem)
+    options = {run.label: _set_options(loaded) for run, text, loaded, _ in configs if text is not None}
+    if len(runs) == 1 and options:
+        body += table(["option", "value"], list(next(iter(options.values())).items()), css_class="config")
+    elif options:
+        keys = list(dict.fromkeys(k for values in options.values() for k in values))
+        differing = [k for k in keys if len({json.dumps(v.get(k), default=str) for v in options.values()}) > 1]
+        rows = [[k] + [v.get(k, "") for v in options.values()] for k in differing]
+        body += table(["option", *options], rows, css_class="config") if rows else note("The runs' options are equal.")
+        if len(differing) < len(keys):
+            body += note(f"{len(keys) - len(differing)} option(s) with the same value in every run are not listed.")
+    for run, text, _, _ in configs:
+        if text is not None:
+            label = CONFIG_FILE if len(runs) == 1 else f"{run.label}/{CONFIG_FILE}"
+            body += f"<details><summary>{escape(label)}</summary><pre>{escape(text)}</pre></details>"
     return Section("configuration", "Configuration", body)
 
 
-def _run_metrics_tables(run: RunFolder) -> str:
+def _run_metrics_tables(run: RunFolder, label: str = "") -> str:
     if not run.metrics.is_file():
         return ""
     try:
         loaded = json.loads(run.metrics.read_text(encoding="utf-8"))
     except _READ_ERRORS as error:
         return note(f"Could not read {_problem(run.metrics, error)}")
+    heading = f"{label}/{METRICS_FILE}" if label else METRICS_FILE
     if not isinstance(loaded, dict):
-        return f"<h3>{escape(METRICS_FILE)}</h3><pre>{escape(json.dumps(loaded, indent=2))}</pre>"
+        return f"<h3>{escape(heading)}</h3><pre>{escape(json.dumps(loaded, indent=2))}</pre>"
     scalars = {k: v for k, v in loaded.items() if not isinstance(v, dict)}
-    html = f"<h3>{escape(METRICS_FILE)}</h3>"
+    html = f"<h3>{escape(heading)}</h3>"
     if scalars:
         html += table(["metric", "value"], list(_flatten(scalars).items()))
     for group, values in loaded.items():
@@ -160,7 +193,7 @@ def _summary_table(methods: list[_Method]) -> str:
         return ""
     columns: list[str] = []
     for _, flat in summaries:
-        columns += [k for k in flat if k not in columns]
+        columns += [k for k in flat if k not in columns and k != "method"]  # the first column names the method
     rows = [[name] + [flat.get(c, "") for c in columns] for name, flat in summaries]
     return f"<h3>Evaluation summaries ({escape(EVAL_DIR)}/*.json)</h3>" + table(["method"] + columns, rows)
 
@@ -183,13 +216,12 @@ def _statistics_table(methods: list[_Method]) -> str:
     return "<h3>Per-frame error statistics</h3>" + table(headers, rows)
 
 
-def _metrics_section(run: RunFolder, methods: list[_Method]) -> Section:
-    body = _run_metrics_tables(run) + _summary_table(methods) + _statistics_table(methods)
+def _metrics_section(runs: list[_Run], methods: list[_Method]) -> Section | None:
+    body = "".join(_run_metrics_tables(run.folder, run.label if len(runs) > 1 else "") for run in runs)
+    body += _summary_table(methods) + _statistics_table(methods)
     problems = [p for m in methods for p in m.problems]
     body += "".join(note(f"Could not read {p}") for p in problems)
-    if not body:
-        body = note(f"Omitted: no {METRICS_FILE} and no evaluation files in {EVAL_DIR}/.")
-    return Section("metrics", "Metrics", body)
+    return Section("metrics", "Metrics", body) if body else None
 
 
 def _display_up(methods: list[_Method], up: DisplayUpAxis) -> DisplayUpAxis:
@@ -201,18 +233,21 @@ def _display_up(methods: list[_Method], up: DisplayUpAxis) -> DisplayUpAxis:
     return resolve_up_axis(np.concatenate(references), up)
 
 
-def _trajectory_section(methods: list[_Method], up: DisplayUpAxis) -> Section:
+def _trajectory_section(methods: list[_Method], up: DisplayUpAxis) -> Section | None:
     with_trajectory = [m for m in methods if m.predicted is not None]
     if not with_trajectory:
-        return Section("trajectories", "Trajectories", note(f"Omitted: no predicted trajectories ({EVAL_DIR}/*.tum)."))
+        return None
     up = _display_up(methods, up)
     labels = to_display_frame(np.zeros((0, 3)), up)[1]
     series, ground_truth_files = [], set()
     for method in with_trajectory:
         gt_file = method.files.ground_truth
-        if method.ground_truth is not None and gt_file not in ground_truth_files:
-            ground_truth_files.add(gt_file)
-            name = "ground truth" if len(ground_truth_files) == 1 else f"ground truth ({gt_file.name})"
+        # one series per distinct ground truth: runs compared on the same data share theirs
+        content = gt_file.read_bytes() if method.ground_truth is not None else b""
+        if method.ground_truth is not None and content not in ground_truth_files:
+            ground_truth_files.add(content)
+            where = f"{method.run_label}/{gt_file.name}" if method.run_label else gt_file.name
+            name = "ground truth" if len(ground_truth_files) == 1 else f"ground truth ({where})"
             series.append(ViewerSeries(name, to_display_frame(read_tum(gt_file).positions, up)[0],
                                        GROUND_TRUTH_COLOUR, dashed=True))
         series.append(ViewerSeries(method.name, to_display_frame(method.predicted.positions, up)[0], method.colour))
@@ -228,24 +263,24 @@ def _trajectory_section(methods: list[_Method], up: DisplayUpAxis) -> Section:
     return Section("trajectories", "Trajectories", body)
 
 
-def _errors_section(methods: list[_Method]) -> Section:
+def _errors_section(methods: list[_Method]) -> Section | None:
     series = [ErrorSeries.from_pose_errors(m.name, e) for m, e in ((m, m.pose_errors()) for m in methods)
               if e is not None and e.translation.numel()]
     if not series:
-        return Section("errors", "Error distributions",
-                       note(f"Omitted: no per-frame errors ({EVAL_DIR}/*.csv) and no trajectories with ground truth."))
+        return None
     plot = plot_error_distributions(series)
     return Section("errors", "Error distributions", figure(
         figure_to_png_bytes(plot), "translation and rotation errors: histograms and cumulative curves"))
 
 
-def _training_section(run: RunFolder) -> Section:
-    logs = run.lightning_logs()
+def _training_section(runs: list[_Run]) -> Section | None:
+    logs = [(run, path) for run in runs for path in run.folder.lightning_logs()]
     if not logs:
-        return Section("training", "Training curves", note(f"Omitted: no {LOGS_DIR}/**/metrics.csv."))
+        return None
     body = ""
-    for path in logs:
-        relative = path.relative_to(run.root).as_posix()
+    for run, path in logs:
+        relative = path.relative_to(run.folder.root).as_posix()
+        relative = f"{run.label}/{relative}" if len(runs) > 1 else relative
         try:
             curves = read_lightning_metrics(path)
         except _READ_ERRORS as error:
@@ -255,46 +290,85 @@ def _training_section(run: RunFolder) -> Section:
     return Section("training", "Training curves", body)
 
 
-def _figures_section(run: RunFolder) -> Section:
-    paths = run.figures()
+def _figures_section(runs: list[_Run]) -> Section | None:
+    paths = [(run, path) for run in runs for path in run.folder.figures()]
     if not paths:
-        return Section("figures", "Figures", note(f"Omitted: no images in {FIGURES_DIR}/."))
+        return None
     body = ""
-    for path in paths:
+    for run, path in paths:
+        caption = path.stem.replace("_", " ")
+        caption = f"{run.label}: {caption}" if len(runs) > 1 else caption
         try:
-            body += figure(path.read_bytes(), path.stem.replace("_", " "), path.suffix)
+            body += figure(path.read_bytes(), caption, path.suffix)
         except OSError as error:
             body += note(f"Could not read {_problem(path, error)}")
     return Section("figures", "Figures", body)
 
 
-def build_report_html(run_dir: str | Path, up: DisplayUpAxis = DisplayUpAxis.AUTO, title: str | None = None) -> str:
-    """The report of ``run_dir`` as one self-contained HTML document (see :func:`write_report`)."""
-    run = RunFolder(run_dir)
-    if not run.root.is_dir():
-        raise FileFormatError(run.root, "run folder not found (expected a folder with config.yaml, eval/, logs/ ...)")
-    methods = [_load_method(files, series_colour(i)) for i, files in enumerate(run.methods())]
-    sections = [
-        _config_section(run),
-        _metrics_section(run, methods),
+@dataclass
+class _Run:
+    """One run folder of a report and the label its methods, options and curves carry."""
+
+    folder: RunFolder
+    label: str
+
+
+def _runs(run_dirs: str | Path | Sequence[str | Path]) -> list[_Run]:
+    paths = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(p) for p in run_dirs]
+    if not paths:
+        raise FileFormatError(Path("."), "no run folder given")
+    runs = []
+    for path in paths:
+        folder = RunFolder(path)
+        if not folder.root.is_dir():
+            raise FileFormatError(folder.root, "run folder not found (expected a folder with config.yaml, eval/, logs/ ...)")
+        runs.append(folder)
+    names = [r.root.resolve().name for r in runs]
+    if len(set(names)) < len(names):  # same folder names (run1/out, run2/out): label by the parent too
+        names = [f"{r.root.resolve().parent.name}/{r.root.resolve().name}" for r in runs]
+    labels = [name if names.count(name) == 1 else f"{name}#{i + 1}" for i, name in enumerate(names)]
+    return [_Run(folder, label) for folder, label in zip(runs, labels, strict=True)]
+
+
+def build_report_html(run_dirs: str | Path | Sequence[str | Path], up: DisplayUpAxis = DisplayUpAxis.AUTO,
+                      title: str | None = None) -> str:
+    """The report of one run folder, or the comparison of several, as one self-contained HTML document (see
+    :func:`write_report`)."""
+    runs = _runs(run_dirs)
+    compare = len(runs) > 1
+    methods, colour = [], 0
+    for run in runs:
+        for files in run.folder.methods():
+            methods.append(_load_method(files, series_colour(colour), run.label if compare else ""))
+            colour += 1
+    sections = [section for section in (
+        _config_section(runs),
+        _metrics_section(runs, methods),
         _trajectory_section(methods, up),
         _errors_section(methods),
-        _training_section(run),
-        _figures_section(run),
-    ]
+        _training_section(runs),
+        _figures_section(runs),
+    ) if section is not None]
+    folders = ", ".join(str(run.folder.root.resolve()) for run in runs)
+    if not sections:
+        sections = [Section("empty", "Nothing to report", note(
+            f"No {CONFIG_FILE}, {METRICS_FILE}, {EVAL_DIR}/, {LOGS_DIR}/**/metrics.csv or {FIGURES_DIR}/ in {folders}."))]
     stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    meta = f"run folder {run.root.resolve()} · generated {stamp} by posekit {posekit.__version__}"
-    return page(title or f"posekit report: {run.root.resolve().name}", meta, sections)
+    meta = f"run folder{'s' if compare else ''} {folders} · generated {stamp} by posekit {posekit.__version__}"
+    default_title = (f"posekit comparison: {', '.join(r.label for r in runs)}" if compare
+                     else f"posekit report: {runs[0].folder.root.resolve().name}")
+    return page(title or default_title, meta, sections)
 
 
 def write_report(
-    run_dir: str | Path, out_path: str | Path | None = None, up: DisplayUpAxis = DisplayUpAxis.AUTO, title: str | None = None
+    run_dir: str | Path | Sequence[str | Path], out_path: str | Path | None = None,
+    up: DisplayUpAxis = DisplayUpAxis.AUTO, title: str | None = None,
 ) -> Path:
-    """Write the HTML report of a run folder, atomically.
+    """Write the HTML report of a run folder (or the comparison of several), atomically.
 
     Args:
-        run_dir: the run folder (layout: :mod:`posekit.runs`); missing parts are noted.
-        out_path: the HTML file (default ``RUN_DIR/report.html``).
+        run_dir: the run folder (layout: :mod:`posekit.runs`), or several to compare; missing parts are left out.
+        out_path: the HTML file (default ``RUN_DIR/report.html``; required for several runs).
         up: the world's up axis for the trajectory views.
         title: page title (default: the run folder's name).
 
@@ -304,6 +378,10 @@ def write_report(
     Raises:
         FileFormatError: ``run_dir`` is not a folder.
     """
-    out = Path(out_path) if out_path is not None else Path(run_dir) / DEFAULT_REPORT_NAME
+    several = not isinstance(run_dir, (str, Path)) and len(run_dir) > 1
+    if out_path is None and several:
+        raise ConfigError("a comparison report of several runs needs an output file (--out)")
+    first = run_dir if isinstance(run_dir, (str, Path)) else run_dir[0]
+    out = Path(out_path) if out_path is not None else Path(first) / DEFAULT_REPORT_NAME
     atomic_write_text(out, build_report_html(run_dir, up, title))
     return out

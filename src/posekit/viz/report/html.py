@@ -30,7 +30,8 @@ def format_value(value: object) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], css_class: str = "metrics") -> str:
-    """An HTML table; numeric cells are right-aligned."""
+    """An HTML table in a box that scrolls sideways when it is wider than the page; numeric cells are
+    right-aligned, long text cells wrap."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
@@ -39,7 +40,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], css_class: s
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
             cells.append(f'<td{" class=num" if numeric else ""}>{escape(format_value(value))}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return f'<table class="{escape(css_class)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (f'<div class="table-wrap"><table class="{escape(css_class)}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def data_uri(data: bytes, suffix: str = ".png") -> str:
@@ -84,8 +86,11 @@ section { background: #fff; border: 1px solid #e1e4e8; border-radius: 6px; paddi
           margin: 16px 0; }
 h2 { font-size: 1.2em; border-bottom: 1px solid #eee; padding-bottom: 4px; }
 h3 { font-size: 1.0em; margin: 14px 0 6px 0; }
-table { border-collapse: collapse; margin: 6px 0 12px 0; font-size: 0.9em; }
-th, td { border: 1px solid #d9dde1; padding: 3px 9px; text-align: left; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 6px 0 12px 0; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #d9dde1; padding: 3px 9px; text-align: left; vertical-align: top; }
+td { max-width: 36em; overflow-wrap: anywhere; }
+th { overflow-wrap: normal; }
 th { background: #f1f3f5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 10px 0 18px 0; }
