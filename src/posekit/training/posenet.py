@@ -30,6 +30,7 @@ from posekit.training.common import SplitDataModule, color_jitter, configure_opt
 from posekit.training.config import AT_LEAST_ONE, NON_NEGATIVE, config_to_dict, in_range, resolve_config
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
 from posekit.training.options import TrainerOptions, check_run, create_task_backbone, option
+from posekit.training.rendered_views import add_rendered_views
 from posekit.training.run_export import fit_and_export, load_trained_module
 from posekit.viz import ErrorSeries, log_figure, plot_error_distributions, plot_trajectory_comparison
 
@@ -66,6 +67,8 @@ class PoseNetTrainConfig(TrainerOptions, FrameDataConfig):
                                  "shared network, both poses in the loss (needs two cameras)")
     cameras: str | None = option(None, "comma-separated camera ids to use; with --stereo the two, left,right "
                                        "[default: every camera]")
+    map: str | None = option(None, "map folder (posekit map build) to render extra training views from")
+    synthetic_views: int = option(0, "views of --map rendered around the training poses and added to the training set")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -231,6 +234,7 @@ def train_posenet(config: PoseNetTrainConfig) -> Path:
     check_run(config)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = AbsolutePoseDataModule(config, load_depth=config.loss is PoseLossKind.REPROJECTION)
+    add_rendered_views(data, config)
     stats = {"mean": list(data.pose_stats.mean), "std": list(data.pose_stats.std), "count": data.pose_stats.count, "source": data.pose_stats.source}
     module = PoseNetModule(config_to_dict(config), stats)
     return fit_and_export(config, KIND, module, data, monitor="val/t_err_m")
