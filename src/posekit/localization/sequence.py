@@ -8,8 +8,10 @@ anchor is the earlier frame when it was flagged successful, else the later one; 
 successful gets no relative factor (its rendered depth would belong to a wrong place). Flagged frames keep their
 absolute factor with a large sigma (weighted down, not dropped), so every frame stays constrained.
 
-Outputs beside the unfused files: ``fused_<record>.tum`` and ``fused_summary.json`` (the keys of
-``summary.json`` for the fused poses plus ``relative_pairs`` and the unfused numbers under ``unfused``).
+Outputs beside the unfused files: ``fused_<record>.tum``, ``fused_summary.json`` (the keys of ``summary.json``
+for the fused poses plus ``relative_pairs`` and the unfused numbers under ``unfused``) and ``relative_steps.csv``
+(the relative poses in ``posekit fuse --relative`` form, between the frames' TUM timestamps, for other settings:
+``posekit fuse --absolute RUN/poses_<record>.tum --relative RUN/relative_steps.csv --frames RUN/frames.csv``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from posekit.data.records import FrameRecord
 from posekit.errors import FileFormatError
 from posekit.fileio import atomic_write_text
 from posekit.fusion.graph import FusionOptions
+from posekit.fusion.inputs import write_relative_csv
 from posekit.fusion.measurements import AbsoluteMeasurements, RelativeMeasurements, sigma_vector
 from posekit.fusion.sequence import fuse_sequence
 from posekit.geometry import se3_inverse
@@ -103,6 +106,11 @@ def read_run(out: Path, frames: list[FrameRecord]) -> tuple[torch.Tensor, torch.
     return poses, success
 
 
+def _time(frame: FrameRecord) -> float:
+    """The frame's TUM timestamp as :func:`~posekit.localization.run.localize_frames` writes it."""
+    return frame.timestamp if frame.timestamp is not None else float(frame.order)
+
+
 def fuse_localized_run(pose_map: PoseMap, frames: list[FrameRecord], out: str | Path, with_errors: bool = True,
                        config: SequenceFusionConfig = SequenceFusionConfig()) -> dict:
     """Fuse the run folder ``out`` of :func:`~posekit.localization.run.localize_frames`; returns the fused summary."""
@@ -119,10 +127,11 @@ def fuse_localized_run(pose_map: PoseMap, frames: list[FrameRecord], out: str | 
                                  [records[i] for i in order], config.options).T_world_cam
     fused = torch.empty_like(fused_sorted)
     fused[order] = fused_sorted
+    times_sorted = torch.tensor([_time(frames[i]) for i in order], dtype=torch.float64)
+    write_relative_csv(out / "relative_steps.csv", times_sorted[pairs[:, 0]], times_sorted[pairs[:, 1]], steps)
     for record in sorted(set(records)):
         rows = [i for i, r in enumerate(records) if r == record]
-        times = torch.tensor([frames[i].timestamp if frames[i].timestamp is not None else float(frames[i].order)
-                              for i in rows], dtype=torch.float64)
+        times = torch.tensor([_time(frames[i]) for i in rows], dtype=torch.float64)
         write_tum(out / f"fused_{record_file_stem(record)}.tum", Trajectory(fused[rows], times, [frames[i].key for i in rows]))
     summary: dict = {"frames": len(frames), "relative_pairs": int(pairs.shape[0]),
                      "flagged_successful": int(success.sum())}
