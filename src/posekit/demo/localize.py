@@ -9,22 +9,22 @@ from pathlib import Path
 
 from posekit.data import load_index
 from posekit.localization import Localizer, LocalizerConfig, localize_frames
-from posekit.mapping import ColourModel, MapBuildConfig, TsdfConfig, WorkingSize, build_map
+from posekit.mapping import ColourModel, MapBuildConfig, TsdfConfig, build_map
 
-# The rendered room registers colour to depth; every 2nd training frame fused, every 5th kept as a keyframe.
+# The rendered room registers colour to depth; every 2nd training frame fused, every 5th kept as a keyframe. The
+# map keeps its default 240x320 working size: at the demo's 160x120 ORB finds too few features (full demo room:
+# recall 5 cm/5 deg 2 % at 160x120, 28 % at 240x320; docs/results.md).
 MAP_VOXEL_M = 0.01
 FUSE_EVERY = 2
 KEYFRAME_EVERY = 5
 
 
-def map_and_localize(data_dir: Path, out: Path, test_record: str, size_hw: tuple[int, int],
-                     echo: Callable[[str], None] = print) -> dict:
+def map_and_localize(data_dir: Path, out: Path, test_record: str, echo: Callable[[str], None] = print) -> dict:
     """Build a map from every record of ``data_dir`` except ``test_record``, localise ``test_record`` in it.
 
     Args:
         data_dir: a 7-Scenes-layout folder (the demo's rendered room).
         out: run folder; the map goes to ``out/map``, the localisation to ``out/localize``.
-        size_hw: working ``(height, width)`` (the rendered images' size).
 
     Returns:
         the localisation summary (``median_t_m``, ``median_r_deg``, ``recall_5cm_5deg``, ``frames_per_second``...).
@@ -33,7 +33,7 @@ def map_and_localize(data_dir: Path, out: Path, test_record: str, size_hw: tuple
     train = [f for f in frames if f.record_id != test_record]
     test = [f for f in frames if f.record_id == test_record]
     config = MapBuildConfig(colour_model=ColourModel.REGISTERED, tsdf=TsdfConfig(voxel_size=MAP_VOXEL_M),
-                            fuse_every=FUSE_EVERY, keyframe_every=KEYFRAME_EVERY, size=WorkingSize(*size_hw))
+                            fuse_every=FUSE_EVERY, keyframe_every=KEYFRAME_EVERY)
     pose_map = build_map(train, out / "map", config, dataset={"format": "7scenes", "data": str(data_dir)},
                          log=lambda line: None)
     echo(f"[demo] map of {len(train)} training frames ({len(pose_map.keyframes.names)} keyframes) in {out / 'map'}")

@@ -204,7 +204,7 @@ def run_demo(config: DemoConfig = DemoConfig(), echo: Callable[[str], None] = pr
     if config.localize:
         test_record = f"seq-{config.sequences:02d}"  # the synthesizer's test split is the last sequence
         summary = _timed("map the training sequences and localise the test sequence", echo, map_and_localize,
-                         data_dir, run_dir, test_record, (config.height, config.width), echo)
+                         data_dir, run_dir, test_record, echo)
         result.lines.append(_localize_line("Map + localize (absolute)", summary))
 
     result.report = write_report(run_dir, title="posekit demo")
