@@ -7,6 +7,8 @@ import json
 import pytest
 import torch
 
+from posekit.errors import FileFormatError
+
 from posekit.localization import Localizer, LocalizerConfig, Refinement, localize_frames
 from posekit.localization.sequence import fuse_localized_run
 from posekit.metrics.trajectory_files import read_tum
@@ -39,6 +41,15 @@ def test_fused_sequence_is_not_worse_than_unfused(small_map, data, tmp_path):
     assert traj.poses.shape == (7, 4, 4) and bool(torch.isfinite(traj.poses).all())
     assert (tmp_path / "poses_frames.tum").is_file(), "the unfused trajectory stays beside the fused one"
     assert json.loads((tmp_path / "fused_summary.json").read_text())["frames"] == 7
+
+
+def test_a_run_folder_that_does_not_match_the_frames_is_a_file_error(small_map, data, tmp_path):
+    frames = sevenscenes_frames(data, "9-10")
+    with pytest.raises(FileFormatError, match="poses_frames.tum"):
+        fuse_localized_run(small_map, frames, tmp_path)  # no run folder
+    (tmp_path / "poses_frames.tum").write_text("9 0 0 0 0 0 0 1\n")
+    with pytest.raises(FileFormatError, match="1 poses for 2 frames"):
+        fuse_localized_run(small_map, frames, tmp_path)
 
 
 def test_localize_cli_sequence_option(small_map, data, tmp_path):

@@ -93,15 +93,20 @@ def read_run(out: Path, frames: list[FrameRecord]) -> tuple[torch.Tensor, torch.
     poses = torch.empty(len(frames), 4, 4, dtype=torch.float64)
     for record in sorted({f.record_id for f in frames}):
         rows = [i for i, f in enumerate(frames) if f.record_id == record]
-        traj = read_tum(out / f"poses_{record_file_stem(record)}.tum")
+        path = out / f"poses_{record_file_stem(record)}.tum"
+        traj = read_tum(path)
         if traj.poses.shape[0] != len(rows):
-            raise FileFormatError(f"{out}/poses_{record_file_stem(record)}.tum: {traj.poses.shape[0]} poses for {len(rows)} frames")
+            raise FileFormatError(path, f"{traj.poses.shape[0]} poses for {len(rows)} frames of record {record!r}")
         poses[rows] = traj.poses.to(torch.float64)
+    if not (out / "frames.csv").is_file():
+        raise FileFormatError(out / "frames.csv", "missing: fuse a folder written by posekit localize")
     with open(out / "frames.csv", newline="") as handle:
-        table = {row["frame"]: row for row in csv.DictReader(handle)}
+        table = {row.get("frame"): row for row in csv.DictReader(handle)}
     missing = [f.key for f in frames if f.key not in table]
     if missing:
-        raise FileFormatError(f"{out}/frames.csv: no row for frame {missing[0]}")
+        raise FileFormatError(out / "frames.csv", f"no row for frame {missing[0]}")
+    if any(table[f.key].get("success") not in ("0", "1") for f in frames):
+        raise FileFormatError(out / "frames.csv", "a frame's 'success' is not 0 or 1")
     success = torch.tensor([table[f.key]["success"] == "1" for f in frames])
     return poses, success
 
