@@ -10,8 +10,9 @@ from posekit.cli.options import IMAGE_SIZE, IMAGE_SIZE_HELP
 from posekit.demo.plane import SAMPLE_IMAGES, format_plane_demo, run_plane_demo
 
 DEMO_HELP = """Render a synthetic scene (train and test trajectories), train a small PoseNet and a small
-relative-pose network on CPU, evaluate both against the retrieval and classical baselines, write the HTML
-report, and print one line per result and the report's path. Run it again into the same folder: the earlier
+relative-pose network on CPU, evaluate both against the retrieval and classical baselines, build a TSDF map of
+the training trajectories and localise the test trajectory in it (full demo only: --quick skips map + localize,
+which take a minute or more), write the HTML report, and print one line per result and the report's path. Run it again into the same folder: the earlier
 demo's output there is replaced (its rendered scene re-used).
 
 \b
@@ -21,6 +22,8 @@ The same on a real dataset (here the 7-Scenes layout; see `posekit data info` fo
   posekit eval retrieval --dataset 7scenes --data PATH --out runs/posenet
   posekit train relpose --dataset 7scenes --data PATH --out runs/relpose
   posekit eval relpose --model runs/relpose/model.safetensors --dataset 7scenes --data PATH
+  posekit map build --dataset 7scenes --data PATH --records seq-01,seq-02 --out runs/map
+  posekit localize --map runs/map --dataset 7scenes --data PATH --records seq-03 --out runs/localize
   posekit report runs/posenet
 """
 

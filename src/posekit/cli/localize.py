@@ -5,7 +5,10 @@ writes ``RUN/poses_<record>.tum``, ``RUN/frames.csv`` and ``RUN/summary.json`` (
 ``median_r_deg``, ``mean_t_m``, ``mean_r_deg``, ``recall_2cm_2deg``, ``recall_5cm_5deg``, ``recall_10cm_10deg``,
 ``frames_per_second``, ``success_rate``); ``--json`` prints the summary as one JSON object. Only the colour
 images of the queries are read (never their depth). ``--init posenet:MODEL`` starts from a PoseNet model's
-prediction instead of retrieval.
+prediction instead of retrieval. ``--sequence`` then fuses the poses with relative poses between consecutive
+queries (PnP on the map depth rendered at a localised estimate, never the queries' depth) in a pose graph and
+writes ``RUN/fused_<record>.tum`` and ``RUN/fused_summary.json`` beside the unfused files
+(:mod:`posekit.localization.sequence`).
 """
 
 from __future__ import annotations
@@ -60,9 +63,11 @@ def _baseline_poses(init: str, all_frames, train_frames: str | None, frames) -> 
               help="Keyframes retrieved (their features pooled into one PnP).")
 @click.option("--no-errors", is_flag=True, help="Do not compare with the dataset's poses (write poses only).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default MAP/localize).")
+@click.option("--sequence", is_flag=True,
+              help="Also fuse the poses with consecutive-frame relative poses (pose graph): RUN/fused_<record>.tum.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def command(map_folder, dataset_format, data, test_frames, records, init, train_frames, train_records, refine, top_k, no_errors, out,
-            as_json) -> None:
+            sequence, as_json) -> None:
     """Localise colour frames in a map: retrieval or PoseNet, then PnP and/or direct alignment."""
     if init not in ("retrieval", "mean", "nearest-gt") and not init.startswith("posenet:"):
         raise ConfigError(f"--init: expected retrieval, posenet:MODEL, mean or nearest-gt, got {init!r}")
@@ -80,6 +85,10 @@ def command(map_folder, dataset_format, data, test_frames, records, init, train_
     summary = localize_frames(localizer, frames, out, initial_poses=initial, with_errors=not no_errors,
                               method=f"{init}+{refine}", log=log)
     summary["init"] = init
+    if sequence:
+        from posekit.localization.sequence import fuse_localized_run
+
+        summary["fused"] = fuse_localized_run(pose_map, frames, out, with_errors=not no_errors)
     if as_json:
         click.echo(json.dumps(summary))
         return
@@ -87,4 +96,8 @@ def command(map_folder, dataset_format, data, test_frames, records, init, train_
         click.echo(f"{len(frames)} frames: median {summary['median_t_m'] * 100:.2f} cm {summary['median_r_deg']:.2f} deg, "
                    f"recall 5 cm/5 deg {summary['recall_5cm_5deg'] * 100:.1f} %, "
                    f"{summary['frames_per_second']:.2f} frames/s, success {summary['success_rate'] * 100:.1f} %")
+        if sequence:
+            fused = summary["fused"]
+            click.echo(f"fused ({fused['relative_pairs']} relative poses): median {fused['median_t_m'] * 100:.2f} cm "
+                       f"{fused['median_r_deg']:.2f} deg, recall 5 cm/5 deg {fused['recall_5cm_5deg'] * 100:.1f} %")
     click.echo(f"run folder: {out}")

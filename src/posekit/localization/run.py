@@ -103,8 +103,12 @@ def _write_trajectories(out: Path, frames: list[FrameRecord], estimated: torch.T
         index = [i for i, f in enumerate(frames) if f.record_id == record]
         times = torch.tensor([frames[i].timestamp if frames[i].timestamp is not None else float(frames[i].order)
                               for i in index], dtype=torch.float64)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in record)
-        write_tum(out / f"poses_{safe}.tum", Trajectory(estimated[index], times, [frames[i].key for i in index]))
+        write_tum(out / f"poses_{record_file_stem(record)}.tum", Trajectory(estimated[index], times, [frames[i].key for i in index]))
+
+
+def record_file_stem(record: str) -> str:
+    """The part of ``poses_<record>.tum`` that names a record (characters outside ``[A-Za-z0-9-_.]`` become ``_``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in record)
 
 
 def _write_frames_csv(path: Path, frames: list[FrameRecord], results: list[LocalizationResult], errors) -> None:
