@@ -68,7 +68,8 @@ class PoseNetTrainConfig(TrainerOptions, FrameDataConfig):
     cameras: str | None = option(None, "comma-separated camera ids to use; with --stereo the two, left,right "
                                        "[default: every camera]")
     map: str | None = option(None, "map folder (posekit map build) to render extra training views from")
-    synthetic_views: int = option(0, "views of --map rendered around the training poses and added to the training set")
+    synthetic_views: int = option(0, "views of --map rendered around the training poses and added to the training set",
+                                  check=NON_NEGATIVE)
 
     def __post_init__(self) -> None:
         super().__post_init__()
