@@ -192,3 +192,33 @@ def test_a_saved_configuration_is_checked_when_read_back():
     # host checks (files, folders, devices) are not run on a configuration read back from a model file
     config = resolve_config(PoseNetTrainConfig, None, {"weights": "/nonexistent.pth", "accelerator": "gpu"})
     assert config.weights == "/nonexistent.pth"
+
+
+class _FlatValidation(ToyModule):
+    """Validation loss that never improves: early stopping must end training after ``patience`` more checks."""
+
+    def validation_step(self, batch, batch_idx):
+        self.log("val/loss", torch.tensor(1.0))
+
+
+def test_early_stopping_watches_the_validation_frames_only(tmp_path):
+    from types import SimpleNamespace
+
+    from posekit.training.run_export import early_stopping
+
+    assert early_stopping(SimpleNamespace(early_stop_patience=0, val_frames=None), "val/loss") == []
+    with pytest.raises(ConfigError, match="early_stop_patience: .*val_frames"):
+        early_stopping(SimpleNamespace(early_stop_patience=2, val_frames=None), "val/loss")
+    callbacks = early_stopping(SimpleNamespace(early_stop_patience=2, val_frames="10-19"), "val/loss")
+    data = DataLoader(TensorDataset(torch.randn(4, 2)), batch_size=2)
+    trainer, _ = make_trainer(tmp_path, KIND, monitor="val/loss", max_epochs=20, progress=False, accelerator="cpu",
+                              extra_callbacks=callbacks)
+    trainer.fit(_FlatValidation(), train_dataloaders=data, val_dataloaders=data)
+    assert trainer.current_epoch == 3  # epoch 0 sets the best, epochs 1 and 2 do not improve: stop
+
+
+def test_early_stop_patience_is_an_option_of_every_training_task():
+    for config in (PoseNetTrainConfig, RelativePoseTrainConfig):
+        assert resolve_config(config, None, {"early_stop_patience": 3}).early_stop_patience == 3
+        with pytest.raises(ConfigError, match="early_stop_patience"):
+            resolve_config(config, None, {"early_stop_patience": -1})

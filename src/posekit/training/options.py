@@ -112,6 +112,8 @@ class TrainerOptions:
     augment: bool = option(False, "random colour jitter after the cache (the same for all images of a sample)")
     export: ExportChoice = option(ExportChoice.LAST, "weights to export: last, or best (selected on the validation frames, --val-frames)")
     keep_best: bool = option(False, "also keep checkpoints/best.ckpt, selected on the validation frames (needs --val-frames)")
+    early_stop_patience: int = option(0, "stop when the validation loss has not improved for this many validations "
+                                         "(0: off; needs --val-frames)", check=NON_NEGATIVE)
     save_optimizer: bool = option(False, "save the optimiser state in the checkpoints (3x larger with Adam; needed for an exact --resume)")
     seed: int = option(0, "random seed", check=SEED)
     out: str = option("runs/run", "run folder", host_check=FOLDER)

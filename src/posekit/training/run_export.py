@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from posekit.errors import CheckpointError, ConfigError
 from posekit.runs import CONFIG_FILE, EXPORTED_MODEL
@@ -82,11 +82,12 @@ def fit_and_export(config, kind: str, module: L.LightningModule, data: L.Lightni
     resume = resolve_resume(run_dir, config.resume, kind, module)
     if resume is not None:
         _check_resumable(resume)
+    stopping = early_stopping(config, monitor)
     trainer, checkpoint = make_trainer(
         run_dir, kind, monitor=monitor, max_epochs=config.max_epochs, max_steps=config.max_steps,
         devices=config.devices, strategy=config.strategy, accelerator=config.accelerator, progress=config.progress,
         divergence_hint=stability_options(config), keep_best=keep_best,
-        save_optimizer=bool(getattr(config, "save_optimizer", True)),
+        save_optimizer=bool(getattr(config, "save_optimizer", True)), extra_callbacks=stopping,
     )
     if trainer.is_global_zero:
         save_config(config, run_dir / CONFIG_FILE)
@@ -94,6 +95,22 @@ def fit_and_export(config, kind: str, module: L.LightningModule, data: L.Lightni
     if trainer.is_global_zero:
         export_run_model(run_dir, kind, module, checkpoint, config.export)
     return run_dir
+
+
+def early_stopping(config, monitor: str) -> list[EarlyStopping]:
+    """``[EarlyStopping]`` on ``monitor`` (lower is better) when ``config.early_stop_patience`` > 0, else ``[]``.
+
+    Raises:
+        ConfigError: early stopping without validation frames (``val_frames``): the test frames never decide
+            when training ends.
+    """
+    patience = int(getattr(config, "early_stop_patience", 0))
+    if patience <= 0:
+        return []
+    if getattr(config, "val_frames", None) is None:
+        raise ConfigError("early_stop_patience: early stopping watches the validation frames: give val_frames "
+                          "(--val-frames; the test frames never decide when training ends)")
+    return [EarlyStopping(monitor=monitor, mode="min", patience=patience)]
 
 
 def _check_resumable(path: str) -> None:
