@@ -8,7 +8,8 @@ estimate: not part of the default pipeline, timed for reference). The reference 
 run; the ratio is refinement time (``pnp + align``) over that reference.
 
 Prints a table, then one JSON line. JSON keys: ``init_s``, ``pnp_s``, ``align_s``, ``render_s``, ``refinement_s``,
-``reference_pnp_s``, ``refinement_over_reference``, ``refinement_fps`` and ``frames``.
+``reference_pnp_s``, ``refinement_over_reference``, ``refinement_fps``, ``frames``, ``threads`` (torch
+threads) and ``size_hw`` (the working image size).
 
 Usage::
 
