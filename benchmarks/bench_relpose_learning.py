@@ -8,7 +8,8 @@ constant velocity, direct alignment (sensor depth) from the identity and from th
 700-799), and ORB + PnP (:mod:`posekit.evaluation.relative_features`).
 
 Prints the table and, last, one JSON line. JSON keys: ``d10_network_t_median_m``, ``d10_network_r_median_deg``,
-``d10_zero_t_median_m``, ``d10_zero_r_median_deg``, the same four for ``d20_``, ``train_seconds`` (the
+``d10_zero_t_median_m``, ``d10_zero_r_median_deg``, the same four at distance 20
+(``d20_network_t_median_m``, ``d20_network_r_median_deg``, ``d20_zero_t_median_m``, ``d20_zero_r_median_deg``), ``train_seconds`` (the
 headline network's feature caching + training), ``network`` (the head chosen on 700-799),
 ``train_seconds_by_head``, ``val_loss_by_head``, ``refine_stride``, ``seconds`` and the other rows under ``rows``.
 
