@@ -108,3 +108,25 @@ def test_fuse_fills_frames_missing_from_the_absolute_file(tmp_path):
                    "--out", tmp_path / "run2", "--json"])
     assert result.exit_code == 0, result.output
     assert 0.05 < json.loads(result.stdout)["absolute_sigma_t_m"] < 0.5
+
+
+def test_fuse_keeps_flagged_frames_that_nothing_links(tmp_path):
+    """Frames 10-14 flagged and the relative CSV has no step into, out of or inside them (what
+    ``localize --sequence`` writes when neither neighbour is localised): they keep their own poses, are counted
+    in ``frames_unanchored`` and marked in fusion_frames.csv; the other frames are fused as usual."""
+    gt, absolute, stamps = _write_inputs(tmp_path)
+    rows = ["name,success"] + [f"s/{i},{0 if 10 <= i <= 14 else 1}" for i in range(40)]
+    (tmp_path / "frames.csv").write_text("\n".join(rows) + "\n")
+    steps = measurements(gt, 1)[1].T_i_j
+    keep = torch.tensor([not (9 <= m <= 14) for m in range(39)])
+    write_relative_csv(tmp_path / "gaps.csv", stamps[:-1][keep], stamps[1:][keep], steps[keep])
+    result = _run(["--absolute", tmp_path / "abs.tum", "--relative", tmp_path / "gaps.csv", "--frames",
+                   tmp_path / "frames.csv", "--gt", tmp_path / "gt.tum", "--out", tmp_path / "run", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["frames_unanchored"] == 5 and summary["frames_without_absolute"] == 5
+    fused = read_tum(tmp_path / "run" / "eval" / "fused.s.tum").poses
+    assert torch.allclose(fused[10:15], absolute.T_world_cam[10:15], atol=1e-6)  # TUM text round trip
+    lines = (tmp_path / "run" / "fusion_frames.csv").read_text().splitlines()
+    anchored = [line.split(",")[lines[0].split(",").index("anchored")] for line in lines[1:]]
+    assert anchored == ["1"] * 10 + ["0"] * 5 + ["1"] * 25

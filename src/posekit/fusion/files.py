@@ -96,7 +96,8 @@ def fuse_files(
         absolute_path: TUM file of per-frame absolute estimates (PoseNet, localize, retrieval).
         relative_path: TUM trajectory (its consecutive relative poses are used) or relative CSV.
         frames_path: per-frame CSV in the absolute file's row order (``name`` gives the records; ``success``
-            False drops the frame's absolute factor). Without it the sequence is one record whose frames are
+            False drops the frame's absolute factor; a flagged frame linked to no other factor keeps its pose
+            and is counted in ``frames_unanchored``). Without it the sequence is one record whose frames are
             all timestamps of both files: frames missing from the absolute file (a localisation that skipped
             its failures) are fused through the relative poses alone.
         gt_path: TUM ground truth holding every absolute timestamp.
@@ -143,7 +144,9 @@ def fuse_files(
         gt = read_tum(gt_path)
         gt_poses = gt.poses[rows_at_timestamps(timestamps, gt.timestamps, gt_path)]
     used = measurements.valid if config.absolute_every is None else _every_mask(records, measurements.valid, config.absolute_every)
+    extra["frames_unanchored"] = int((~fusion.anchored).sum())
     diagnostics = {"absolute_used": [int(v) for v in used.tolist()],
+                   "anchored": [int(v) for v in fusion.anchored.tolist()],
                    "absolute_residual": [f"{v:.6g}" for v in fusion.absolute_residual.tolist()]}
     fused = Trajectory(fusion.T_world_cam, timestamps, names)
     return write_fusion_run(out, config.method, fused, gt_poses, diagnostics, extra)

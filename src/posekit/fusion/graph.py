@@ -69,6 +69,8 @@ class FusionResult:
         iterations: LM iterations run.
         absolute_residual: ``(N,)`` float64 whitened residual norm of each frame's absolute factor at the
             solution (NaN where the frame has none); large values mark absolute outliers.
+        anchored: ``(N,)`` bool, False for frames linked to no absolute factor: they are not in the graph and
+            keep their input pose (see :func:`initial_poses`).
     """
 
     T_world_cam: torch.Tensor
@@ -76,6 +78,7 @@ class FusionResult:
     final_error: float
     iterations: int
     absolute_residual: torch.Tensor
+    anchored: torch.Tensor
 
 
 def _gtsam():
@@ -99,12 +102,17 @@ def _pose3(gtsam, pose: torch.Tensor):
     return gtsam.Pose3(pose.detach().cpu().double().numpy())
 
 
-def initial_poses(absolute: AbsoluteMeasurements, relative: RelativeMeasurements) -> torch.Tensor:
+def initial_poses(absolute: AbsoluteMeasurements, relative: RelativeMeasurements) -> tuple[torch.Tensor, torch.Tensor]:
     """Starting values: the absolute measurement where a frame has one, else propagated along relative
     measurements from an initialised neighbour (forwards and backwards, as far as the links go).
 
+    Returns:
+        ``(N, 4, 4)`` poses and ``anchored`` ``(N,)`` bool: whether the frame is linked (directly or through
+        relative measurements) to an absolute factor. An unanchored frame keeps its input pose (e.g. a
+        localisation flagged as failed, between two other failures, with no relative pose to its neighbours).
+
     Raises:
-        TrajectoryError: a frame is connected to no absolute measurement (its pose would be unobservable).
+        TrajectoryError: an unanchored frame without a finite input pose (nothing says where it is).
     """
     n = len(absolute)
     poses = absolute.T_world_cam.clone()
@@ -118,12 +126,14 @@ def initial_poses(absolute: AbsoluteMeasurements, relative: RelativeMeasurements
                 poses[j], known[j], changed = poses[i] @ relative.T_i_j[m], True, True
             elif known[j] and not known[i]:
                 poses[i], known[i], changed = poses[j] @ T_j_i[m], True, True
-    if not bool(known.all()):
-        missing = int((~known).nonzero()[0])
+    unplaced = ~known & ~torch.isfinite(poses).flatten(1).all(dim=1)
+    if bool(unplaced.any()):
+        missing = int(unplaced.nonzero()[0])
         raise TrajectoryError(
-            f"frame {missing} of {n} is linked to no absolute measurement (add a fix or a relative measurement)"
+            f"frame {missing} of {n} is linked to no absolute measurement and has no pose of its own "
+            "(add a fix or a relative measurement)"
         )
-    return poses
+    return poses, known
 
 
 def fuse_record(
@@ -141,7 +151,8 @@ def fuse_record(
         :class:`FusionResult` with ``(N, 4, 4)`` poses.
 
     Raises:
-        TrajectoryError: no absolute measurement, a pair outside the record, a frame linked to no fix.
+        TrajectoryError: no absolute measurement, a pair outside the record, a frame linked to no fix that
+            has no finite input pose either.
     """
     n = len(absolute)
     if n == 0:
@@ -151,27 +162,30 @@ def fuse_record(
     relative.check_frames(n)
     gtsam = _gtsam()
     values = gtsam.Values()
-    for k, pose in enumerate(initial_poses(absolute, relative)):
-        values.insert(k, _pose3(gtsam, pose))
+    start, anchored = initial_poses(absolute, relative)
+    for k in anchored.nonzero().reshape(-1).tolist():
+        values.insert(k, _pose3(gtsam, start[k]))
     # Stage 1: plain relative factors, so that a gross absolute outlier in the starting values cannot make a
     # robust kernel give up the (correct) relative factors around it. Stage 2 (robust relative factors) starts
     # from stage 1's solution.
-    graph, absolute_factor_of = _build_graph(gtsam, absolute, relative, options, robust_relative=False)
+    graph, absolute_factor_of = _build_graph(gtsam, absolute, relative, anchored, options, robust_relative=False)
     initial_error = float(graph.error(values))
     result, iterations = _optimize(gtsam, graph, values, options)
     if options.robust_relative and options.robust is not RobustKernel.NONE:
-        graph, absolute_factor_of = _build_graph(gtsam, absolute, relative, options, robust_relative=True)
+        graph, absolute_factor_of = _build_graph(gtsam, absolute, relative, anchored, options, robust_relative=True)
         result, more = _optimize(gtsam, graph, result, options)
         iterations += more
-    fused = torch.from_numpy(np.stack([result.atPose3(k).matrix() for k in range(n)])).double()
+    fused = start.clone()
+    for k in anchored.nonzero().reshape(-1).tolist():
+        fused[k] = torch.from_numpy(result.atPose3(k).matrix()).double()
     residual = torch.full((n,), float("nan"), dtype=torch.float64)
     for k, index in absolute_factor_of.items():
         residual[k] = float(np.linalg.norm(_whitened_base(graph.at(index), result, absolute.sigmas[k])))
-    return FusionResult(fused, initial_error, float(graph.error(result)), iterations, residual)
+    return FusionResult(fused, initial_error, float(graph.error(result)), iterations, residual, anchored)
 
 
-def _build_graph(gtsam, absolute: AbsoluteMeasurements, relative: RelativeMeasurements, options: FusionOptions,
-                 robust_relative: bool):
+def _build_graph(gtsam, absolute: AbsoluteMeasurements, relative: RelativeMeasurements, anchored: torch.Tensor,
+                 options: FusionOptions, robust_relative: bool):
     """The factor graph and, for each frame with an absolute factor, the factor's index."""
     graph = gtsam.NonlinearFactorGraph()
     absolute_factor_of: dict[int, int] = {}
@@ -181,6 +195,8 @@ def _build_graph(gtsam, absolute: AbsoluteMeasurements, relative: RelativeMeasur
         graph.add(gtsam.PriorFactorPose3(k, _pose3(gtsam, absolute.T_world_cam[k]), model))
     relative_kernel = options.robust if robust_relative else RobustKernel.NONE
     for m, (i, j) in enumerate(relative.pairs.tolist()):
+        if not (anchored[i] and anchored[j]):
+            continue  # a link between two unanchored frames: outside the graph
         model = _noise_model(gtsam, relative.sigmas[m], relative_kernel, options.kernel_threshold)
         graph.add(gtsam.BetweenFactorPose3(i, j, _pose3(gtsam, relative.T_i_j[m]), model))
     return graph, absolute_factor_of

@@ -21,10 +21,12 @@ from posekit.metrics.records import contiguous_groups
 @dataclass(eq=False)
 class SequenceFusion:
     """Output of :func:`fuse_sequence`: ``T_world_cam`` ``(N, 4, 4)`` fused poses in row order,
-    ``absolute_residual`` ``(N,)`` (see :class:`~posekit.fusion.graph.FusionResult`) and each record's result."""
+    ``absolute_residual`` and ``anchored`` ``(N,)`` (see :class:`~posekit.fusion.graph.FusionResult`) and each
+    record's result."""
 
     T_world_cam: torch.Tensor
     absolute_residual: torch.Tensor
+    anchored: torch.Tensor
     records: dict[str, FusionResult]
 
 
@@ -67,6 +69,7 @@ def fuse_sequence(
             )
     fused = absolute.T_world_cam.clone()
     residual = torch.full((n,), float("nan"), dtype=torch.float64)
+    anchored = torch.zeros(n, dtype=torch.bool)
     results: dict[str, FusionResult] = {}
     for record, rows in groups.items():
         first, count = rows[0], len(rows)
@@ -82,5 +85,6 @@ def fuse_sequence(
             raise TrajectoryError(f"record {record!r}: {error}") from None
         fused[first : first + count] = result.T_world_cam
         residual[first : first + count] = result.absolute_residual
+        anchored[first : first + count] = result.anchored
         results[record] = result
-    return SequenceFusion(fused, residual, results)
+    return SequenceFusion(fused, residual, anchored, results)
