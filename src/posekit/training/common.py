@@ -237,7 +237,7 @@ def make_trainer(
 
 
 def resolve_resume(run_dir: str | Path, resume: str | None, kind: str | None = None,
-                   module: torch.nn.Module | None = None) -> str | None:
+                   module: torch.nn.Module | None = None, require_optimizer_state: bool = False) -> str | None:
     """``--resume``: ``None``, ``last`` or a checkpoint path, checked before Lightning reads it.
 
     The checkpoint goes through :func:`~posekit.training.checkpoints.check_checkpoint` (the check ``posekit eval``
@@ -245,14 +245,18 @@ def resolve_resume(run_dir: str | Path, resume: str | None, kind: str | None = N
     ``module`` (names and shapes). ``last`` is the newest complete checkpoint of the run folder: ``last.ckpt``,
     or ``best.ckpt`` when ``last.ckpt`` is missing or unreadable (a kill during its first write), said on stderr.
 
+    With ``require_optimizer_state`` the chosen checkpoint must hold the optimiser state (Lightning cannot resume
+    without it; checked on the dictionary already read, so the file is read once here).
+
     Raises:
         CheckpointError: the checkpoint (or, for ``last``, every one of the run folder) is missing, corrupt,
             foreign or of another network.
+        ConfigError: ``require_optimizer_state`` and the chosen checkpoint holds none.
     """
     if resume is None:
         return None
     if resume != "last":
-        check_checkpoint(resume, kind, module)
+        _check_optimizer_state(resume, check_checkpoint(resume, kind, module), require_optimizer_state)
         return str(resume)
     folder = Path(run_dir) / CHECKPOINT_DIR
     last = folder / f"{LAST_CHECKPOINT}{CHECKPOINT_SUFFIX}"
@@ -270,4 +274,12 @@ def resolve_resume(run_dir: str | Path, resume: str | None, kind: str | None = N
         reason = problems[0] if problems else f"{last} is older"
         print(f"posekit: --resume last: {reason}; resuming from {newest} (the newest complete checkpoint, "
               f"step {candidates[newest].get('global_step', '?')})", file=sys.stderr)
+    _check_optimizer_state(newest, candidates[newest], require_optimizer_state)
     return str(newest)
+
+
+def _check_optimizer_state(path: str | Path, state: dict, required: bool) -> None:
+    """Refuse a checkpoint saved without optimiser state when one is ``required``."""
+    if required and "optimizer_states" not in state:
+        raise ConfigError(f"resume: {path} holds no optimiser state; train with --save-optimizer to resume exactly "
+                          f"(or start a new run from the exported model)")

@@ -79,9 +79,7 @@ def fit_and_export(config, kind: str, module: L.LightningModule, data: L.Lightni
     if keep_best and getattr(config, "val_frames", None) is None:
         raise ConfigError("export best / keep_best choose weights on the validation frames: give val_frames "
                           "(--val-frames; the test frames are never used for model selection)")
-    resume = resolve_resume(run_dir, config.resume, kind, module)
-    if resume is not None:
-        _check_resumable(resume)
+    resume = resolve_resume(run_dir, config.resume, kind, module, require_optimizer_state=True)
     stopping = early_stopping(config, monitor)
     trainer, checkpoint = make_trainer(
         run_dir, kind, monitor=monitor, max_epochs=config.max_epochs, max_steps=config.max_steps,
@@ -111,14 +109,6 @@ def early_stopping(config, monitor: str) -> list[EarlyStopping]:
         raise ConfigError("early_stop_patience: early stopping watches the validation frames: give val_frames "
                           "(--val-frames; the test frames never decide when training ends)")
     return [EarlyStopping(monitor=monitor, mode="min", patience=patience)]
-
-
-def _check_resumable(path: str) -> None:
-    """Refuse a checkpoint saved without optimiser state (Lightning cannot resume from one)."""
-    state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)  # checked already; never runs a pickle
-    if "optimizer_states" not in state:
-        raise ConfigError(f"resume: {path} holds no optimiser state; train with --save-optimizer to resume exactly "
-                          f"(or start a new run from the exported model)")
 
 
 def load_trained_module(path: str | Path, kind: str, build: Callable[[dict], ModuleT]) -> ModuleT:
