@@ -85,13 +85,22 @@ class PoseNet(nn.Module):
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W) -> (B, feature_dim)``: the features the heads read (after ReLU and dropout)."""
-        return self.dropout(self.relu(self.fc(self.backbone.forward_pooled(images))))
+        return self._embed_pooled(self.backbone.forward_pooled(images))
+
+    def _embed_pooled(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.relu(self.fc(pooled)))
+
+    def head(self, pooled: torch.Tensor) -> PoseOutput:
+        """The layers after the backbone: ``(B, backbone.num_features)`` pooled backbone features ->
+        :class:`PoseOutput` (what :meth:`forward` does after ``backbone.forward_pooled``; used to train on cached
+        features of a frozen backbone)."""
+        x = self._embed_pooled(pooled)
+        quaternion = F.normalize(self.fc_quat(x), dim=-1, eps=1e-8)
+        return PoseOutput(translation=self.fc_xyz(x), quaternion=quaternion)
 
     def forward(self, images: torch.Tensor) -> PoseOutput:
         """``(B, 3, H, W)`` images in [0, 1] -> :class:`PoseOutput`."""
-        x = self.embed(images)
-        quaternion = F.normalize(self.fc_quat(x), dim=-1, eps=1e-8)
-        return PoseOutput(translation=self.fc_xyz(x), quaternion=quaternion)
+        return self.head(self.backbone.forward_pooled(images))
 
 
 class StereoPoseNet(PoseNet):

@@ -30,6 +30,7 @@ from posekit.training.common import SplitDataModule, color_jitter, configure_opt
 from posekit.training.config import AT_LEAST_ONE, NON_NEGATIVE, config_to_dict, in_range, resolve_config
 from posekit.training.frame_data import FrameDataConfig, FrameSides, record_list, resolve_frame_sides
 from posekit.training.options import TrainerOptions, check_run, create_task_backbone, option
+from posekit.training.posenet_features import use_cached_features
 from posekit.training.rendered_views import add_rendered_views
 from posekit.training.run_export import fit_and_export, load_trained_module
 from posekit.viz import ErrorSeries, log_figure, plot_error_distributions, plot_trajectory_comparison
@@ -70,11 +71,26 @@ class PoseNetTrainConfig(TrainerOptions, FrameDataConfig):
     map: str | None = option(None, "map folder (posekit map build) to render extra training views from")
     synthetic_views: int = option(0, "views of --map rendered around the training poses and added to the training set",
                                   check=NON_NEGATIVE)
+    view_translation_sigma: float = option(0.05, "rendered views: position perturbation per axis (m)",
+                                           check=NON_NEGATIVE)
+    view_rotation_sigma: float = option(3.0, "rendered views: orientation perturbation per axis (deg)",
+                                        check=NON_NEGATIVE)
+    cache_features: bool = option(False, "with --freeze-backbone: compute the backbone's pooled features of every "
+                                         "training image and rendered view once (cached on disk) and train the FC "
+                                         "layers on them (many epochs in minutes; no --augment, mono only)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.stereo and self.loss is PoseLossKind.REPROJECTION:
             raise ConfigError("stereo: the reprojection loss is for mono PoseNet; choose loss fixed or learned")
+        if self.cache_features:
+            refusals = {"--freeze-backbone is off (a backbone that trains changes its features)": not self.freeze_backbone,
+                        "--augment is on (augmented images change at every epoch)": self.augment,
+                        "--stereo is on (cached features are for mono PoseNet)": self.stereo,
+                        "--loss reprojection needs depth per image": self.loss is PoseLossKind.REPROJECTION}
+            for reason, refused in refusals.items():
+                if refused:
+                    raise ConfigError(f"cache_features: {reason}")
 
 
 def build_posenet(config: PoseNetTrainConfig, pretrained: bool = True) -> PoseNet:
@@ -126,16 +142,25 @@ class PoseNetModule(L.LightningModule):
                               torch.stack((out.left.quaternion, out.right.quaternion), 1).flatten(0, 1))
         return PoseNet.forward(self.model, images)
 
-    def predict_T_world_cam(self, images: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` images -> ``(B, 4, 4)`` camera-to-world poses in metres; stereo ``(B, 2, 3, H, W)``
-        -> ``(2B, 4, 4)`` (:func:`views` order)."""
-        out = self._forward(images)
+    def _outputs(self, batch: dict) -> PoseOutput:
+        """The network's outputs for a batch of images, or of cached pooled features (``features`` ``(B, C)``,
+        :mod:`posekit.training.posenet_features`)."""
+        if "features" in batch:
+            return self.model.head(batch["features"])
+        return self._forward(batch["image"])
+
+    def _metric_T_world_cam(self, out: PoseOutput) -> torch.Tensor:
         out.translation = out.translation * self.translation_std + self.translation_mean
         return out.T_world_cam()
 
+    def predict_T_world_cam(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` images -> ``(B, 4, 4)`` camera-to-world poses in metres; stereo ``(B, 2, 3, H, W)``
+        -> ``(2B, 4, 4)`` (:func:`views` order)."""
+        return self._metric_T_world_cam(self._forward(images))
+
     def _loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        out = self._forward(batch["image"])
-        target = views(batch["pose"], batch["image"].dim() == 5)
+        out = self._outputs(batch)
+        target = views(batch["pose"], _stereo(batch))
         terms = self.criterion(out.translation, out.quaternion, target[:, :3], target[:, 3:7])
         total = terms.total
         logs = {"loss_t": terms.translation.detach(), "loss_q": terms.rotation.detach()}
@@ -152,9 +177,10 @@ class PoseNetModule(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss, logs = self._loss(batch)
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch["image"].shape[0])
+        size = batch["pose"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=size)
         for name, value in logs.items():
-            self.log(f"train/{name}", value, batch_size=batch["image"].shape[0])
+            self.log(f"train/{name}", value, batch_size=size)
         if isinstance(self.criterion, LearnedPoseLoss):
             self.log("train/sx", self.criterion.sx.detach(), batch_size=1)
             self.log("train/sq", self.criterion.sq.detach(), batch_size=1)
@@ -162,8 +188,9 @@ class PoseNetModule(L.LightningModule):
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         loss, _ = self._loss(batch)
-        predicted = self.predict_T_world_cam(batch["image"])
-        T_world_cam = views(batch["T_world_cam"], batch["image"].dim() == 5)
+        with torch.no_grad():
+            predicted = self._metric_T_world_cam(self._outputs(batch))
+        T_world_cam = views(batch["T_world_cam"], _stereo(batch))
         errors = absolute_pose_errors(T_world_cam, predicted)
         b = predicted.shape[0]
         self.log("val/loss", loss, batch_size=b, sync_dist=True)
@@ -179,6 +206,11 @@ class PoseNetModule(L.LightningModule):
 
     def configure_optimizers(self):
         return configure_optimization(list(self.model.parameters()) + list(self.criterion.parameters()), self.config)
+
+
+def _stereo(batch: dict) -> bool:
+    """Whether a batch holds stereo images ``(B, 2, 3, H, W)``."""
+    return "image" in batch and batch["image"].dim() == 5
 
 
 def log_validation_figures(loggers, step: int, T_world_cam_gt: torch.Tensor, T_world_cam_est: torch.Tensor) -> None:
@@ -238,6 +270,8 @@ def train_posenet(config: PoseNetTrainConfig) -> Path:
     add_rendered_views(data, config)
     stats = {"mean": list(data.pose_stats.mean), "std": list(data.pose_stats.std), "count": data.pose_stats.count, "source": data.pose_stats.source}
     module = PoseNetModule(config_to_dict(config), stats)
+    if config.cache_features:
+        use_cached_features(data, module.model.backbone, config.cache_dir)
     return fit_and_export(config, KIND, module, data, monitor="val/t_err_m")
 
 

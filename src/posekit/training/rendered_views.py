@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -94,8 +95,11 @@ def add_rendered_views(data, config, log=print) -> int:
                           f"after the training transform, the real images are {width}x{height}")
     poses = torch.stack([sample[0].T_world_cam for sample in real.samples]).to(torch.float64)
     cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    sampling = replace(VIEW_SAMPLING,
+                       translation_sigma=float(getattr(config, "view_translation_sigma", VIEW_SAMPLING.translation_sigma)),
+                       rotation_sigma_deg=float(getattr(config, "view_rotation_sigma", VIEW_SAMPLING.rotation_sigma_deg)))
     views = rendered_views(pose_map, poses, count, colour_k, cache / "rendered_views", seed=config.seed,
-                           sampling=VIEW_SAMPLING, log=log)
+                           sampling=sampling, log=log)
     rendered = RenderedViewDataset(views, real.pose_stats, first["intrinsics"], first.get("camera", ""),
                                    first_index=len(real), frame_type=type(first["frame"]), augment=real.augment)
     data.train_set = ConcatDataset([real, rendered])
