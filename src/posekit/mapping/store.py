@@ -97,6 +97,11 @@ class PoseMap:
         """The colour camera at the working size."""
         return self.calibration.colour.resized(self.size.width, self.size.height)
 
+    @property
+    def kind(self) -> str:
+        """``dense`` (TSDF mesh + keyframe depth) or ``sparse`` (triangulated points); manifests without it: dense."""
+        return self.manifest.get("kind", "dense")
+
     def renderer(self, threads: int = 1) -> MeshRenderer:
         if getattr(self, "_renderer", None) is None:
             self._renderer = MeshRenderer(self.folder / MESH, threads)
@@ -178,7 +183,8 @@ def build_map(frames: list[FrameRecord], out: str | Path, config: MapBuildConfig
 
 
 def load_map(folder: str | Path) -> PoseMap:
-    """Load a map folder written by :func:`build_map`.
+    """Load a map folder written by :func:`build_map` or (``kind: sparse``)
+    :func:`posekit.mapping.sparse.build_sparse_map`.
 
     Raises:
         FileFormatError: a missing or malformed manifest, mesh or keyframe file.
@@ -195,6 +201,12 @@ def load_map(folder: str | Path) -> PoseMap:
         raise FileFormatError(manifest_path, f"malformed map manifest: {error}") from None
     if manifest.get("posekit_map_version") != MAP_VERSION:
         raise FileFormatError(manifest_path, f"map version {manifest.get('posekit_map_version')}, expected {MAP_VERSION}")
+    if manifest.get("kind", "dense") == "sparse":
+        from posekit.mapping.sparse_store import load_sparse_map
+
+        return load_sparse_map(folder, manifest, calibration)
+    if manifest.get("kind", "dense") != "dense":
+        raise FileFormatError(manifest_path, f"unknown map kind {manifest['kind']!r}; expected dense or sparse")
     for name in (MESH, KEYFRAMES):
         if not (folder / name).is_file():
             raise FileFormatError(folder / name, "missing map file")
