@@ -59,12 +59,18 @@ class SparseMapConfig:
         max_reprojection_px: COLMAP's track filter (at the working size).
     """
 
-    size: WorkingSize = WorkingSize(185, 613)
+    size: WorkingSize = WorkingSize(192, 640)
     sift: SiftConfig = SiftConfig()
     neighbours: int = 5
     max_pair_angle_deg: float = 45.0
     min_triangulation_angle_deg: float = 1.5
     max_reprojection_px: float = 4.0
+
+
+def default_sparse_size(camera: PinholeIntrinsics, longest: int = 640) -> WorkingSize:
+    """The frames' size scaled (never up) so that its longer side is at most ``longest`` pixels."""
+    scale = min(1.0, longest / max(camera.width, camera.height))
+    return WorkingSize(max(16, round(camera.height * scale)), max(16, round(camera.width * scale)))
 
 
 def covisible_pairs(T_world_cam: torch.Tensor, neighbours: int, max_angle_deg: float) -> list[tuple[int, int]]:
