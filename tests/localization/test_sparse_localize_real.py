@@ -59,9 +59,12 @@ def test_a_query_outside_the_map_is_flagged_never_nan(sparse_map, data):
     other = require_real_data("kitti_odometry/seq01_frames000000-000050")
     localizer = SparseLocalizer(sparse_map, SparseLocalizerConfig(top_k=3))
     for frame in load_index("kitti", other).frames[:2]:
-        result = localizer.localize(load_colour(frame, sparse_map.size.hw)[None])
+        image = load_colour(frame, sparse_map.size.hw)[None]
+        result = localizer.localize(image)
         assert not result.success and torch.isfinite(result.T_world_cam).all()
-        assert result.keyframe in sparse_map.keyframes.names
+        retrieved = localizer.retrieve(image)[0]
+        assert result.keyframe == sparse_map.keyframes.names[retrieved]
+        torch.testing.assert_close(result.T_world_cam, sparse_map.keyframes.T_world_depth[retrieved])
 
 
 def test_mismatched_camera_and_size_are_clear_errors(sparse_map, data, tmp_path):

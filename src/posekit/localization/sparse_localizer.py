@@ -104,8 +104,9 @@ class SparseLocalizer(Localizer):
             return LocalizationResult(T_world_init, False, names[candidates[0]], float("nan"), 0.0, 0, 0, seconds)
         T_world_cam, keyframe, mean_error, inliers, matches = found
         ok = inliers >= self.config.min_inliers and mean_error <= self.config.max_mean_error_px
-        return LocalizationResult(T_world_cam if ok else T_world_init, ok, names[keyframe], mean_error,
-                                  inliers / max(matches, 1), inliers, 0, seconds)
+        # a flagged failure keeps the initial pose, and names the keyframe that pose came from
+        return LocalizationResult(T_world_cam if ok else T_world_init, ok, names[keyframe if ok else candidates[0]],
+                                  mean_error, inliers / max(matches, 1), inliers, 0, seconds)
 
     def matches_2d3d(self, image: torch.Tensor, candidates: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The query's SIFT matches to the points seen by ``candidates``: ``pixels (M, 2)`` float64 (working size),
