@@ -88,12 +88,15 @@ def test_map_round_trips_through_load_map(sparse_map):
     assert loaded.keyframes.images.shape == (len(SPARSE_TRAIN_FRAMES), 3, 120, 400)
 
 
-def test_points_ply_opens_in_open3d(sparse_map):
+def test_points_ply_opens_in_open3d_and_the_colmap_model_in_pycolmap(sparse_map):
     import open3d as o3d
 
     cloud = o3d.io.read_point_cloud(str(sparse_map.folder / "points.ply"))
     assert len(cloud.points) == len(sparse_map.points.xyz) and cloud.has_colors()
     np.testing.assert_allclose(np.asarray(cloud.points), sparse_map.points.xyz, atol=1e-9)
+    import pycolmap  # and COLMAP reads the reconstruction kept beside it
+
+    assert pycolmap.Reconstruction(str(sparse_map.folder / "colmap")).num_points3D() == len(sparse_map.points.xyz)
 
 
 def test_old_manifest_without_kind_is_dense():

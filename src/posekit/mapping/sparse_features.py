@@ -58,6 +58,8 @@ def _pycolmap():
         import pycolmap
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise PosekitError("sparse maps need pycolmap: pip install pycolmap") from error
+    # COLMAP's per-step INFO lines would drown posekit's own summary lines; warnings and errors still show
+    pycolmap.logging.minloglevel = max(int(pycolmap.logging.minloglevel), 1)
     return pycolmap
 
 

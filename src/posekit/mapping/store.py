@@ -3,8 +3,8 @@
 Layout::
 
     MAP/
-      manifest.json   frames fused, keyframes, depth and colour intrinsics, colour-to-depth offset, units,
-                      voxel size, working size, descriptor, library versions
+      manifest.json   kind (dense), frames fused, keyframes, depth and colour intrinsics, colour-to-depth
+                      offset, units, voxel size, working size, descriptor, library versions
       mesh.ply        the TSDF mesh with vertex colours (any mesh tool opens it)
       keyframes.npz   per keyframe: colour image (uint8, working size, colour camera), the mesh's depth in the
                       colour camera (uint16 millimetres), T_world_depth (the file pose), global descriptor
@@ -162,6 +162,7 @@ def build_map(frames: list[FrameRecord], out: str | Path, config: MapBuildConfig
         )
     manifest = {
         "posekit_map_version": MAP_VERSION,
+        "kind": "dense",
         "dataset": dataset or {},
         "frames_fused": [f.key for f in fused],
         "keyframes": [f.key for f in chosen],
