@@ -22,7 +22,7 @@ the PnP inliers, ``valid_fraction`` the inlier share of the pooled matches.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -70,7 +70,7 @@ class SparseLocalizer(Localizer):
         if refine not in (Refinement.NONE, Refinement.PNP):
             raise ConfigError(f"--refine {refine.value}: a sparse map ({pose_map.folder}) has no dense depth to align "
                               "against; use --refine pnp or none (or build a dense map from RGB-D frames)")
-        super().__init__(pose_map, config, descriptor)
+        super().__init__(pose_map, replace(config, refine=refine), descriptor)
         sift = pose_map.manifest.get("features", {})
         self._extractor = SiftExtractor(SiftConfig(max_features=int(sift.get("max_features", SiftConfig.max_features)),
                                                    peak_threshold=float(sift.get("peak_threshold", SiftConfig.peak_threshold))))
