@@ -27,7 +27,7 @@ def small_map(data, tmp_path_factory):
 def test_manifest_keeps_colour_and_depth_cameras_apart(small_map):
     manifest = json.loads((small_map.folder / "manifest.json").read_text())
     calibration = manifest["calibration"]
-    assert calibration["model"] == "kinect-7scenes"
+    assert calibration["model"] == "kinect-7scenes" and manifest["kind"] == "dense"
     assert calibration["depth"]["fx"] == 585.0 and calibration["colour"]["fx"] == 525.0
     assert calibration["T_depth_colour"][0][3] == pytest.approx(0.025)
     assert manifest["frames_fused"][:2] == ["frames/cam0/000000", "frames/cam0/000004"]

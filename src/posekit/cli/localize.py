@@ -8,7 +8,8 @@ images of the queries are read (never their depth). ``--init posenet:MODEL`` sta
 prediction instead of retrieval. ``--sequence`` then fuses the poses with relative poses between consecutive
 queries (PnP on the map depth rendered at a localised estimate, never the queries' depth) in a pose graph and
 writes ``RUN/fused_<record>.tum`` and ``RUN/fused_summary.json`` beside the unfused files
-(:mod:`posekit.localization.sequence`).
+(:mod:`posekit.localization.sequence`). A sparse map (``posekit map build`` from RGB-only frames) is localised
+by SIFT 2D-3D matching and PnP (:mod:`posekit.localization.sparse_localizer`; ``--refine pnp`` or ``none``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _baseline_poses(init: str, all_frames, train_frames: str | None, frames) -> 
               help="retrieval, posenet:MODEL, or the trivial baselines mean / nearest-gt (need --train-frames).")
 @click.option("--train-frames", default=None, help="Training frame numbers for --init mean / nearest-gt.")
 @click.option("--train-records", default=None, help="Training records for --init mean / nearest-gt (default all).")
-@click.option("--refine", type=click.Choice([r.value for r in Refinement]), default="both", show_default=True)
+@click.option("--refine", type=click.Choice([r.value for r in Refinement]), default=None,
+              help="Refinement [default: both for a dense map, pnp for a sparse map; a sparse map takes pnp or none].")
 @click.option("--top-k", type=click.IntRange(min=1), default=10, show_default=True,
               help="Keyframes retrieved (their features pooled into one PnP).")
 @click.option("--no-errors", is_flag=True, help="Do not compare with the dataset's poses (write poses only).")
@@ -72,10 +74,18 @@ def command(map_folder, dataset_format, data, test_frames, records, init, train_
     if init not in ("retrieval", "mean", "nearest-gt") and not init.startswith("posenet:"):
         raise ConfigError(f"--init: expected retrieval, posenet:MODEL, mean or nearest-gt, got {init!r}")
     pose_map = load_map(map_folder)
+    refine = refine or ("pnp" if pose_map.kind == "sparse" else "both")
+    if sequence and pose_map.kind == "sparse":
+        raise ConfigError(f"--sequence: needs a dense map (it renders the map's depth); {map_folder} is sparse")
     index = load_index(dataset_format, data)
     frames = select_frames(select_records(index.frames, records), parse_frame_ranges(test_frames, "--test-frames"),
                            "--test-frames")
-    localizer = Localizer(pose_map, LocalizerConfig(refine=Refinement(refine), top_k=top_k))
+    if pose_map.kind == "sparse":
+        from posekit.localization.sparse_localizer import SparseLocalizer, SparseLocalizerConfig
+
+        localizer = SparseLocalizer(pose_map, SparseLocalizerConfig(refine=Refinement(refine), top_k=top_k))
+    else:
+        localizer = Localizer(pose_map, LocalizerConfig(refine=Refinement(refine), top_k=top_k))
     if init in ("mean", "nearest-gt"):
         initial = _baseline_poses(init, select_records(index.frames, train_records), train_frames, frames)
     else:

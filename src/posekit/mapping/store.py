@@ -3,8 +3,8 @@
 Layout::
 
     MAP/
-      manifest.json   frames fused, keyframes, depth and colour intrinsics, colour-to-depth offset, units,
-                      voxel size, working size, descriptor, library versions
+      manifest.json   kind (dense), frames fused, keyframes, depth and colour intrinsics, colour-to-depth
+                      offset, units, voxel size, working size, descriptor, library versions
       mesh.ply        the TSDF mesh with vertex colours (any mesh tool opens it)
       keyframes.npz   per keyframe: colour image (uint8, working size, colour camera), the mesh's depth in the
                       colour camera (uint16 millimetres), T_world_depth (the file pose), global descriptor
@@ -97,6 +97,11 @@ class PoseMap:
         """The colour camera at the working size."""
         return self.calibration.colour.resized(self.size.width, self.size.height)
 
+    @property
+    def kind(self) -> str:
+        """``dense`` (TSDF mesh + keyframe depth) or ``sparse`` (triangulated points); manifests without it: dense."""
+        return self.manifest.get("kind", "dense")
+
     def renderer(self, threads: int = 1) -> MeshRenderer:
         if getattr(self, "_renderer", None) is None:
             self._renderer = MeshRenderer(self.folder / MESH, threads)
@@ -157,6 +162,7 @@ def build_map(frames: list[FrameRecord], out: str | Path, config: MapBuildConfig
         )
     manifest = {
         "posekit_map_version": MAP_VERSION,
+        "kind": "dense",
         "dataset": dataset or {},
         "frames_fused": [f.key for f in fused],
         "keyframes": [f.key for f in chosen],
@@ -178,7 +184,8 @@ def build_map(frames: list[FrameRecord], out: str | Path, config: MapBuildConfig
 
 
 def load_map(folder: str | Path) -> PoseMap:
-    """Load a map folder written by :func:`build_map`.
+    """Load a map folder written by :func:`build_map` or (``kind: sparse``)
+    :func:`posekit.mapping.sparse.build_sparse_map`.
 
     Raises:
         FileFormatError: a missing or malformed manifest, mesh or keyframe file.
@@ -195,6 +202,12 @@ def load_map(folder: str | Path) -> PoseMap:
         raise FileFormatError(manifest_path, f"malformed map manifest: {error}") from None
     if manifest.get("posekit_map_version") != MAP_VERSION:
         raise FileFormatError(manifest_path, f"map version {manifest.get('posekit_map_version')}, expected {MAP_VERSION}")
+    if manifest.get("kind", "dense") == "sparse":
+        from posekit.mapping.sparse_store import load_sparse_map
+
+        return load_sparse_map(folder, manifest, calibration)
+    if manifest.get("kind", "dense") != "dense":
+        raise FileFormatError(manifest_path, f"unknown map kind {manifest['kind']!r}; expected dense or sparse")
     for name in (MESH, KEYFRAMES):
         if not (folder / name).is_file():
             raise FileFormatError(folder / name, "missing map file")
