@@ -162,3 +162,10 @@ def test_frustums_reach_the_image_corners():
 def test_camera_up_axis_is_the_cameras_minus_y():
     assert camera_up_axis(_upright_poses(3)) is DisplayUpAxis.Z
     assert camera_up_axis(np.eye(4)[None]) is DisplayUpAxis.NEG_Y  # an OpenCV camera at identity: y down
+
+
+def test_the_report_reads_the_files_the_map_store_writes():
+    from posekit.mapping import store
+    from posekit.viz.report import map_view
+
+    assert (map_view.MANIFEST, map_view.MESH, map_view.KEYFRAMES) == (store.MANIFEST, store.MESH, store.KEYFRAMES)

@@ -80,9 +80,12 @@ def _map_viewer(geometry: MapGeometry | None, trajectories: list[ViewerSeries], 
     to_display, labels = _display(np.concatenate(reference) if reference else np.zeros((0, 3)), up)
     clouds, segments, series = [], [], []
     if geometry is not None:
-        clouds, segments, keyframes = map_viewer_parts(geometry, to_display)
+        # with trajectories, the keyframe cameras start hidden: they would cover them
+        cameras_visible = not trajectories
+        clouds, segments, keyframes = map_viewer_parts(geometry, to_display, cameras_visible)
         if len(keyframes):
-            series.append(ViewerSeries("keyframe cameras", keyframes, KEYFRAME_POSITIONS_COLOUR, markers=True))
+            series.append(ViewerSeries("keyframe cameras", keyframes, KEYFRAME_POSITIONS_COLOUR, markers=True,
+                                       visible=cameras_visible))
     series += [ViewerSeries(s.name, to_display(s.points), s.colour, s.dashed, s.markers) for s in trajectories]
     return viewer_html(series, labels, element_id, clouds=clouds, segments=segments)
 

@@ -17,11 +17,12 @@ import numpy as np
 
 from posekit.errors import FileFormatError
 from posekit.geometry.camera import PinholeIntrinsics
-from posekit.mapping.calibration import RgbdCalibration
-from posekit.mapping.store import KEYFRAMES, MANIFEST, MESH
 from posekit.viz.report.html import escape, note, table
 from posekit.viz.report.viewer import MAX_CLOUD_POINTS, ViewerCloud, ViewerSegments, thin_indices
 
+# The map folder's files as posekit.mapping.store writes them (not imported from there: posekit.mapping loads the
+# descriptor networks, which every `posekit report` would then pay for; tests/viz/test_map_report.py checks them).
+MANIFEST, MESH, KEYFRAMES = "manifest.json", "mesh.ply", "keyframes.npz"
 SPARSE_POINTS = "points.ply"
 DENSE, SPARSE = "dense", "sparse"
 KEYFRAME_COLOUR = "rgba(214, 39, 40, 0.55)"
@@ -135,6 +136,8 @@ def _keyframe_poses(folder: Path) -> np.ndarray:
 
 def _frustum_camera(manifest: dict) -> tuple[PinholeIntrinsics | None, np.ndarray]:
     """The colour camera at the working size and its pose in the depth camera, when the manifest has them."""
+    from posekit.mapping.calibration import RgbdCalibration
+
     try:
         calibration = RgbdCalibration.from_dict(manifest["calibration"])
         height, width = manifest.get("working_size_hw", (calibration.colour.height, calibration.colour.width))
@@ -173,9 +176,10 @@ def frustum_segments(T_world_cam: np.ndarray, intrinsics: PinholeIntrinsics, dep
     return starts.reshape(-1, 3), ends.reshape(-1, 3)
 
 
-def map_viewer_parts(geometry: MapGeometry, to_display) -> tuple[list[ViewerCloud], list[ViewerSegments], np.ndarray]:
-    """The cloud, the keyframe frustums and the keyframe positions ``(K, 3)`` in the display frame;
-    ``to_display`` maps ``(N, 3)`` world points into it."""
+def map_viewer_parts(geometry: MapGeometry, to_display, frustums_visible: bool = True,
+                     ) -> tuple[list[ViewerCloud], list[ViewerSegments], np.ndarray]:
+    """The cloud, the keyframe frustums (shown when the page opens if ``frustums_visible``) and the keyframe
+    positions ``(K, 3)`` in the display frame; ``to_display`` maps ``(N, 3)`` world points into it."""
     name = "map points" if geometry.kind == SPARSE else "map (mesh vertices)"
     clouds = [ViewerCloud(name, to_display(geometry.points), geometry.colours, geometry.total_points)]
     poses = geometry.keyframe_poses
@@ -185,7 +189,8 @@ def map_viewer_parts(geometry: MapGeometry, to_display) -> tuple[list[ViewerClou
     # frustums a twentieth of the cloud's extent deep (at most 10 cm): visible, yet not hiding the scene
     extent = float(np.ptp(geometry.points, axis=0).max()) if len(geometry.points) > 1 else 1.0
     starts, ends = frustum_segments(T_world_frustum, geometry.frustum_intrinsics, min(0.10, 0.05 * extent))
-    segments = [ViewerSegments("keyframe frustums", to_display(starts), to_display(ends), KEYFRAME_COLOUR)]
+    segments = [ViewerSegments("keyframe frustums", to_display(starts), to_display(ends), KEYFRAME_COLOUR,
+                               frustums_visible)]
     return clouds, segments, to_display(poses[:, :3, 3])
 
 

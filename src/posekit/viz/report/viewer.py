@@ -36,6 +36,7 @@ class ViewerSeries:
     colour: str
     dashed: bool = False
     markers: bool = False  # a dot at every point and no line (e.g. camera positions without an order)
+    visible: bool = True  # shown when the page opens (the legend's box toggles it)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class ViewerSegments:
     starts: np.ndarray
     ends: np.ndarray
     colour: str
+    visible: bool = True
 
 
 def thin_indices(count: int, limit: int, seed: int = 0) -> np.ndarray:
@@ -125,11 +127,12 @@ def viewer_html(
     data = {
         "labels": list(axis_labels),
         "series": [
-            {"name": s.name, "colour": s.colour, "dashed": s.dashed, "markers": s.markers,
+            {"name": s.name, "colour": s.colour, "dashed": s.dashed, "markers": s.markers, "visible": s.visible,
              "points": _thinned(s.points)} for s in series
         ],
         "clouds": [_cloud_data(c) for c in clouds],
-        "segments": [{"name": g.name, "colour": g.colour, "lines": _segment_lines(g)} for g in segments],
+        "segments": [{"name": g.name, "colour": g.colour, "visible": g.visible, "lines": _segment_lines(g)}
+                     for g in segments],
     }
     # "</" inside a script element would end it; JSON allows the escaped form "<\/".
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
@@ -156,11 +159,11 @@ _VIEWER_JS = r"""
   var ctx = canvas.getContext("2d");
   var data = JSON.parse(root.querySelector(".viewer-data").textContent);
   var series = data.series;
-  var visible = series.map(function () { return true; });
+  var visible = series.map(function (s) { return s.visible !== false; });
   var clouds = (data.clouds || []).map(decodeCloud);
   var cloudVisible = clouds.map(function () { return true; });
   var groups = data.segments || [];
-  var groupVisible = groups.map(function () { return true; });
+  var groupVisible = groups.map(function (g) { return g.visible !== false; });
 
   function bytesOf(text) {
     var binary = atob(text), out = new Uint8Array(binary.length);
@@ -346,7 +349,7 @@ _VIEWER_JS = r"""
     var label = document.createElement("label");
     var box = document.createElement("input");
     box.type = "checkbox";
-    box.checked = true;
+    box.checked = flags[i];
     box.addEventListener("change", function () { flags[i] = box.checked; draw(); });
     var swatch = document.createElement("span");
     swatch.className = "swatch";
