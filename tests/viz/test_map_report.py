@@ -169,3 +169,43 @@ def test_the_report_reads_the_files_the_map_store_writes():
     from posekit.viz.report import map_view
 
     assert (map_view.MANIFEST, map_view.MESH, map_view.KEYFRAMES) == (store.MANIFEST, store.MESH, store.KEYFRAMES)
+
+
+def _write_localize_run(run, map_name: str) -> None:
+    """A hand-made ``posekit localize`` run folder: summary, per-frame errors, estimated and true poses."""
+    from posekit.metrics.trajectory import Trajectory
+    from posekit.metrics.trajectory_files import write_tum
+
+    import torch
+
+    truth = torch.from_numpy(_upright_poses(5))
+    estimate = truth.clone()
+    estimate[:, 2, 3] += 0.1
+    times = torch.arange(5, dtype=torch.float64)
+    run.mkdir(parents=True)
+    write_tum(run / "groundtruth_frames.tum", Trajectory(truth, times))
+    write_tum(run / "poses_frames.tum", Trajectory(estimate, times))
+    (run / "summary.json").write_text(json.dumps({"median_t_m": 0.1, "frames": 5, "map": map_name, "method": "retrieval+pnp"}))
+    (run / "frames.csv").write_text("frame,t_err_m,r_err_deg,success\n" + "".join(f"f{i},0.1,0.0,{int(i != 3)}\n" for i in range(5)))
+
+
+def test_a_localize_run_inside_its_map_folder_shows_the_map_and_both_trajectories(tmp_path):
+    points, colours = _room(300)
+    folder = make_map_folder(tmp_path / "map", points, colours, kind=None)
+    _write_localize_run(folder / "localize", "a/path/that/moved")  # posekit localize's default RUN = MAP/localize
+    html = build_report_html(folder / "localize")
+    data = viewer_data(html, "trajectory-viewer")
+    assert data["clouds"][0]["count"] == 300 and f"Map: {folder}" in html
+    names = [s["name"] for s in data["series"]]
+    assert names == ["keyframe cameras", "ground truth (frames)", "estimated (frames)"]
+    assert data["series"][0]["visible"] is False and data["segments"][0]["visible"] is False  # not over the routes
+    assert np.allclose(np.array(data["series"][2]["points"])[:, 2], 1.6)  # display up = world z, raised 10 cm
+    assert "5 frames, 1 flagged." in html and '<section id="errors">' in html
+
+
+def test_a_localize_run_whose_map_is_gone_still_shows_its_trajectories(tmp_path):
+    _write_localize_run(tmp_path / "run", str(tmp_path / "no_map"))
+    html = build_report_html(tmp_path / "run")
+    assert "was not found: trajectories only" in html
+    data = viewer_data(html, "trajectory-viewer")
+    assert data["clouds"] == [] and [s["name"] for s in data["series"]] == ["ground truth (frames)", "estimated (frames)"]

@@ -87,7 +87,8 @@ def write_render_panels(pose_map: PoseMap, frames: list[FrameRecord], T_world_de
                         success: np.ndarray) -> list[dict]:
     """Render, compare and write the panels of a few frames (:func:`choose_panel_frames`) into ``out/panels/``,
     with their index ``panels.json``; returns the index entries (none for a map without a mesh)."""
-    if not (pose_map.folder / MESH).is_file():
+    folder = getattr(pose_map, "folder", None)
+    if folder is None or not (Path(folder) / MESH).is_file():
         return []
     entries = []
     for index, label in choose_panel_frames(translation_m, success):
