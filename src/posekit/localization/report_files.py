@@ -34,7 +34,8 @@ PANEL_FRAMES = 3
 
 def _record_times(frames: list[FrameRecord]) -> torch.Tensor:
     """The timestamps ``poses_<record>.tum`` uses: the frame's time, else its number."""
-    return torch.tensor([f.timestamp if f.timestamp is not None else float(f.order) for f in frames], dtype=torch.float64)
+    times = [f.timestamp if f.timestamp is not None else float(f.order) for f in frames]
+    return torch.tensor(times, dtype=torch.float64)
 
 
 def write_ground_truth(out: Path, frames: list[FrameRecord]) -> list[Path]:
@@ -49,7 +50,8 @@ def write_ground_truth(out: Path, frames: list[FrameRecord]) -> list[Path]:
     return written
 
 
-def choose_panel_frames(translation_m: np.ndarray | None, success: np.ndarray, count: int = PANEL_FRAMES) -> list[tuple[int, str]]:
+def choose_panel_frames(translation_m: np.ndarray | None, success: np.ndarray,
+                        count: int = PANEL_FRAMES) -> list[tuple[int, str]]:
     """``(frame index, label)`` of the frames to show: best / median / worst by ``translation_m`` ``(N,)``
     (``None``: ``count`` evenly spaced frames), then the first flagged frame (``success`` ``(N,)`` bool false)
     when none of those is flagged."""

@@ -146,7 +146,8 @@ def _frame_errors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
 def _trajectories(folder: Path) -> tuple[list[ViewerSeries], list[str]]:
     """World-frame series of the run's ground truth, estimates and fused estimates, and reading problems."""
     series, problems, colour = [], [], 0
-    for prefix, label in ((GROUND_TRUTH_PREFIX, "ground truth"), (ESTIMATE_PREFIX, "estimated"), (FUSED_PREFIX, "fused")):
+    kinds = ((GROUND_TRUTH_PREFIX, "ground truth"), (ESTIMATE_PREFIX, "estimated"), (FUSED_PREFIX, "fused"))
+    for prefix, label in kinds:
         for path in sorted(folder.glob(f"{prefix}*.tum")):
             record = path.stem[len(prefix):]
             try:
@@ -227,7 +228,8 @@ def localize_sections(folder: str | Path, up: DisplayUpAxis) -> list[Section]:
         except _READ_ERRORS as error:
             view += note(f"Could not read the map {map_folder}: {error}")
     if series or geometry is not None:
-        sections.append(Section("trajectories", "Map and trajectories", view + _map_viewer(geometry, series, up, "trajectory-viewer")))
+        view += _map_viewer(geometry, series, up, "trajectory-viewer")
+        sections.append(Section("trajectories", "Map and trajectories", view))
     if errors is not None:
         plot = plot_error_distributions([ErrorSeries(summary.get("method", "localize"), errors[0], errors[1])])
         sections.append(Section("errors", "Error distributions", figure(

@@ -162,7 +162,8 @@ def load_map_geometry(folder: str | Path, limit: int = MAX_CLOUD_POINTS) -> MapG
                        intrinsics, T_cam_frustum)
 
 
-def frustum_segments(T_world_cam: np.ndarray, intrinsics: PinholeIntrinsics, depth_m: float) -> tuple[np.ndarray, np.ndarray]:
+def frustum_segments(T_world_cam: np.ndarray, intrinsics: PinholeIntrinsics,
+                     depth_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Starts and ends ``(8K, 3)`` of the frustums of ``K`` cameras ``T_world_cam (K, 4, 4)``: the centre to the
     four image corners at ``depth_m`` along the optical axis, and the rectangle joining them."""
     w, h = intrinsics.width - 1, intrinsics.height - 1
