@@ -209,3 +209,22 @@ def test_a_localize_run_whose_map_is_gone_still_shows_its_trajectories(tmp_path)
     assert "was not found: trajectories only" in html
     data = viewer_data(html, "trajectory-viewer")
     assert data["clouds"] == [] and [s["name"] for s in data["series"]] == ["ground truth (frames)", "estimated (frames)"]
+
+
+def test_the_geometry_file_is_the_one_the_manifest_names(tmp_path):
+    from posekit.viz.report.map_view import geometry_file
+
+    assert geometry_file(tmp_path, {"kind": "sparse", "files": {"points_ply": "cloud.ply"}}) == tmp_path / "cloud.ply"
+    assert geometry_file(tmp_path, {"kind": "sparse"}) == tmp_path / "points.ply"
+    assert geometry_file(tmp_path, {"mesh": {"file": "fused.ply"}}) == tmp_path / "fused.ply"
+    assert geometry_file(tmp_path, {}) == tmp_path / "mesh.ply"
+
+
+def test_frustum_depth_follows_the_keyframe_spacing_within_the_extent(tmp_path):
+    from posekit.viz.report.map_view import frustum_depth
+
+    points, colours = _room(200)  # a 3 m room
+    geometry = load_map_geometry(make_map_folder(tmp_path / "map", points, colours))  # 4 cameras 1/3 m apart
+    assert frustum_depth(geometry) == pytest.approx(0.1 * np.ptp(geometry.points, axis=0).max())  # capped at 10 %
+    geometry.keyframe_poses = _upright_poses(101)  # 1 cm apart
+    assert frustum_depth(geometry) == pytest.approx(0.01 * np.ptp(geometry.points, axis=0).max())  # at least 1 %

@@ -91,11 +91,14 @@ def read_manifest(folder: str | Path) -> dict:
 
 
 def geometry_file(folder: str | Path, manifest: dict) -> Path:
-    """The map's geometry PLY: the file its manifest names (``mesh.file`` / ``points.file``), else ``mesh.ply``
-    for a dense map and ``points.ply`` for a sparse one."""
+    """The map's geometry PLY: the file its manifest names (``mesh.file`` for a dense map, ``files.points_ply``
+    or ``points.file`` for a sparse one), else ``mesh.ply`` for a dense map and ``points.ply`` for a sparse one."""
     kind = map_kind(manifest)
-    section = manifest.get("points" if kind == SPARSE else "mesh")
-    named = section.get("file") if isinstance(section, dict) else None
+    named = None
+    sections = (("files", "points_ply"), ("points", "file")) if kind == SPARSE else (("mesh", "file"),)
+    for section, key in sections:
+        value = manifest.get(section)
+        named = named or (value.get(key) if isinstance(value, dict) else None)
     return Path(folder) / (named or (SPARSE_POINTS if kind == SPARSE else MESH))
 
 
@@ -177,6 +180,15 @@ def frustum_segments(T_world_cam: np.ndarray, intrinsics: PinholeIntrinsics,
     return starts.reshape(-1, 3), ends.reshape(-1, 3)
 
 
+def frustum_depth(geometry: MapGeometry) -> float:
+    """How deep the keyframe frustums are drawn (metres): twice the median spacing of the keyframes, at least 1 %
+    and at most 10 % of the cloud's extent (visible in a room and along a road, yet not hiding the scene)."""
+    extent = float(np.ptp(geometry.points, axis=0).max()) if len(geometry.points) > 1 else 1.0
+    positions = geometry.keyframe_poses[:, :3, 3]
+    spacing = float(np.median(np.linalg.norm(np.diff(positions, axis=0), axis=1))) if len(positions) > 1 else 0.0
+    return min(0.1 * extent, max(2 * spacing, 0.01 * extent))
+
+
 def map_viewer_parts(geometry: MapGeometry, to_display, frustums_visible: bool = True,
                      ) -> tuple[list[ViewerCloud], list[ViewerSegments], np.ndarray]:
     """The cloud, the keyframe frustums (shown when the page opens if ``frustums_visible``) and the keyframe
@@ -187,9 +199,7 @@ def map_viewer_parts(geometry: MapGeometry, to_display, frustums_visible: bool =
     if len(poses) == 0 or geometry.frustum_intrinsics is None:
         return clouds, [], to_display(poses[:, :3, 3]) if len(poses) else np.zeros((0, 3))
     T_world_frustum = poses @ geometry.T_cam_frustum
-    # frustums a twentieth of the cloud's extent deep (at most 10 cm): visible, yet not hiding the scene
-    extent = float(np.ptp(geometry.points, axis=0).max()) if len(geometry.points) > 1 else 1.0
-    starts, ends = frustum_segments(T_world_frustum, geometry.frustum_intrinsics, min(0.10, 0.05 * extent))
+    starts, ends = frustum_segments(T_world_frustum, geometry.frustum_intrinsics, frustum_depth(geometry))
     segments = [ViewerSegments("keyframe frustums", to_display(starts), to_display(ends), KEYFRAME_COLOUR,
                                frustums_visible)]
     return clouds, segments, to_display(poses[:, :3, 3])
