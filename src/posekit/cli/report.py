@@ -1,5 +1,7 @@
 """``posekit report RUN [RUN ...]``: one self-contained HTML file of a training/evaluation run, or of several
-runs side by side (shared tables, trajectories and error plots; options that differ; each run's curves)."""
+runs side by side (shared tables, trajectories and error plots; options that differ; each run's curves); of a
+map folder (``posekit map build``: its points and keyframe cameras in the 3-D view, its manifest); or of a
+``posekit localize`` run (the map with the estimated and true trajectories, render-and-compare panels)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ def command(run_dirs, out, up, title) -> None:
     """Configuration, metric tables, figures and an interactive 3-D trajectory view, with images embedded:
     opens without a server and without network access. With several RUN folders, one comparison page: methods
     named RUN/METHOD in shared tables, one 3-D view and shared error plots, the options whose values differ,
-    and each run's training curves."""
+    and each run's training curves. A map folder (MAP): its geometry (at most 50 000 coloured points) and
+    keyframe cameras in the 3-D view, and its manifest. A localize run folder: its summary, the map with the
+    estimated and ground-truth trajectories, error plots, and query | rendering | difference panels."""
     target = run_dirs[0] if len(run_dirs) == 1 else list(run_dirs)
     click.echo(f"wrote {write_report(target, out, up=DisplayUpAxis(up), title=title)}")

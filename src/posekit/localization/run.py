@@ -4,7 +4,8 @@ Outputs (``OUT/``): ``poses_<record>.tum`` (estimated depth-camera poses, one TU
 are the frame numbers where the dataset has no times), ``frames.csv`` (per frame: errors when the dataset has
 poses, keyframe, cost, inliers, iterations, seconds per stage, success), ``summary.json`` (median / mean
 translation and rotation errors over *all* frames, failures included, recalls at 2 cm / 2 deg, 5 cm / 5 deg,
-10 cm / 10 deg, success rate, frames per second of the localisation).
+10 cm / 10 deg, success rate, frames per second of the localisation), and for the report the queries' ground
+truth and a few render-and-compare panels (:mod:`posekit.localization.report_files`).
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def localize_frames(localizer: Localizer, frames: list[FrameRecord], out: str | 
         flagged_ok = summarise(ground_truth[success], estimated[success])
         summary["successful_frames"] = {k: v for k, v in flagged_ok.items()}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    from posekit.localization.report_files import write_report_files  # imports this module
+
+    write_report_files(localizer.map, frames, estimated, out, errors, success)
     return summary
 
 

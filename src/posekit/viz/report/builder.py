@@ -1,10 +1,15 @@
-"""Assemble the HTML report of a run folder (layout: :mod:`posekit.runs`).
+"""Assemble the HTML report of a run folder (layout: :mod:`posekit.runs`), of a map folder or of a localisation
+run (:mod:`posekit.viz.report.map_report`).
 
 Sections, each left out when its files are absent (no empty section; a report of a folder with nothing in it
 says so), and a note naming the file when one cannot be read (the rest of the report is still written):
 configuration (the options that are set; the whole file folded below), metric tables, trajectories (an
 interactive 3-D view of every trajectory and a static figure per method), error distributions, training curves,
 and the run's own figures.
+
+A map folder (``manifest.json``) gets its geometry and keyframe cameras in the 3-D viewer and its manifest; a
+``posekit localize`` run folder gets its summary, the map with the estimated and true trajectories, the error
+distributions and the render-and-compare panels.
 
 Several run folders make one comparison report: methods are named ``RUN/METHOD`` and share the tables, the
 3-D view and the error plots; the configuration table has one column per run and lists only the options whose
@@ -45,6 +50,8 @@ from posekit.viz.canvas import figure_to_png_bytes
 from posekit.viz.error_plots import ErrorSeries, plot_error_distributions
 from posekit.viz.ground import DisplayUpAxis, resolve_up_axis, to_display_frame
 from posekit.viz.report.html import Section, escape, figure, note, page, table
+from posekit.viz.report.map_report import is_localize_run, localize_sections, map_sections
+from posekit.viz.report.map_view import is_map_folder
 from posekit.viz.report.viewer import ViewerSeries, viewer_html
 from posekit.viz.style import GROUND_TRUTH_COLOUR, series_colour
 from posekit.viz.training_curves import plot_training_curves, read_lightning_metrics
@@ -336,12 +343,18 @@ def build_report_html(run_dirs: str | Path | Sequence[str | Path], up: DisplayUp
     :func:`write_report`)."""
     runs = _runs(run_dirs)
     compare = len(runs) > 1
+    special = [r.folder.root for r in runs if is_map_folder(r.folder.root) or is_localize_run(r.folder.root)]
+    if compare and special:
+        raise ConfigError(f"{special[0]}: a map folder or a localisation run is reported alone, not compared")
+    if is_map_folder(runs[0].folder.root):
+        return _map_page(runs[0].folder.root, up, title)
     methods, colour = [], 0
     for run in runs:
         for files in run.folder.methods():
             methods.append(_load_method(files, series_colour(colour), run.label if compare else ""))
             colour += 1
-    sections = [section for section in (
+    localize = localize_sections(runs[0].folder.root, up) if is_localize_run(runs[0].folder.root) else []
+    sections = localize + [section for section in (
         _config_section(runs),
         _metrics_section(runs, methods),
         _trajectory_section(methods, up),
@@ -352,12 +365,21 @@ def build_report_html(run_dirs: str | Path | Sequence[str | Path], up: DisplayUp
     folders = ", ".join(str(run.folder.root.resolve()) for run in runs)
     if not sections:
         sections = [Section("empty", "Nothing to report", note(
-            f"No {CONFIG_FILE}, {METRICS_FILE}, {EVAL_DIR}/, {LOGS_DIR}/**/metrics.csv or {FIGURES_DIR}/ in {folders}."))]
+            f"No {CONFIG_FILE}, {METRICS_FILE}, {EVAL_DIR}/, {LOGS_DIR}/**/metrics.csv or {FIGURES_DIR}/ in {folders}: "
+            "neither a run folder, nor a map folder (manifest.json), nor a localisation run (summary.json and "
+            "poses_*.tum)."))]
     stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     meta = f"run folder{'s' if compare else ''} {folders} · generated {stamp} by posekit {posekit.__version__}"
     default_title = (f"posekit comparison: {', '.join(r.label for r in runs)}" if compare
                      else f"posekit report: {runs[0].folder.root.resolve().name}")
     return page(title or default_title, meta, sections)
+
+
+def _map_page(folder: Path, up: DisplayUpAxis, title: str | None) -> str:
+    """The report of a map folder (see :func:`posekit.viz.report.map_report.map_sections`)."""
+    stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    meta = f"map folder {folder.resolve()} · generated {stamp} by posekit {posekit.__version__}"
+    return page(title or f"posekit map: {folder.resolve().name}", meta, map_sections(folder, up))
 
 
 def write_report(
@@ -367,7 +389,8 @@ def write_report(
     """Write the HTML report of a run folder (or the comparison of several), atomically.
 
     Args:
-        run_dir: the run folder (layout: :mod:`posekit.runs`), or several to compare; missing parts are left out.
+        run_dir: the run folder (layout: :mod:`posekit.runs`), a map folder, a localisation run folder, or several
+            run folders to compare; missing parts are left out.
         out_path: the HTML file (default ``RUN_DIR/report.html``; required for several runs).
         up: the world's up axis for the trajectory views.
         title: page title (default: the run folder's name).
@@ -376,7 +399,9 @@ def write_report(
         The path written.
 
     Raises:
-        FileFormatError: ``run_dir`` is not a folder.
+        FileFormatError: ``run_dir`` is not a folder; a map folder with a malformed manifest or a missing or
+            empty geometry PLY.
+        ConfigError: several folders, one of them a map or a localisation run.
     """
     several = not isinstance(run_dir, (str, Path)) and len(run_dir) > 1
     if out_path is None and several:

@@ -1,12 +1,16 @@
-"""An interactive 3-D trajectory viewer for the report: a canvas and ~150 lines of inline JavaScript.
+"""An interactive 3-D trajectory viewer for the report: a canvas and ~200 lines of inline JavaScript.
 
 No library, no network, no server: the points are embedded as JSON in the page. Drag rotates, shift-drag
 (or the right button) pans, the wheel zooms, a double click resets; the legend's boxes show and hide series.
-After each draw the canvas carries ``data-segments``, the number of line segments it drew.
+Besides polylines (trajectories) it draws coloured point clouds (a map's geometry, depth-tested pixels,
+embedded as base64 16-bit quantised coordinates and 8-bit colours) and sets of line segments (camera frustums).
+After each draw the canvas carries ``data-segments``, the number of polyline segments it drew, and
+``data-points``, the number of cloud points it projected into the canvas.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +22,9 @@ from posekit.viz.report.html import escape
 # Each series is thinned to at most this many points (evenly, keeping the last one) to keep the page small.
 MAX_POINTS_PER_SERIES = 3000
 DECIMALS = 4  # coordinates are rounded to 0.1 mm
+# A cloud is thinned to at most this many points; 9 bytes a point (12 in base64): about 600 kB at the limit.
+MAX_CLOUD_POINTS = 50_000
+_QUANT_LEVELS = 65535  # cloud coordinates are quantised to 16 bits over the cloud's extent
 
 
 @dataclass
@@ -28,6 +35,79 @@ class ViewerSeries:
     points: np.ndarray
     colour: str
     dashed: bool = False
+    markers: bool = False  # a dot at every point and no line (e.g. camera positions without an order)
+    visible: bool = True  # shown when the page opens (the legend's box toggles it)
+
+
+@dataclass
+class ViewerCloud:
+    """A coloured point cloud: ``points`` ``(N, 3)`` in the display frame, ``colours`` ``(N, 3)`` uint8 RGB.
+
+    ``source_count`` is how many points the cloud was thinned from (shown in the legend); the viewer thins it
+    further, at random with a fixed seed, to :data:`MAX_CLOUD_POINTS`.
+    """
+
+    name: str
+    points: np.ndarray
+    colours: np.ndarray
+    source_count: int | None = None
+
+
+@dataclass
+class ViewerSegments:
+    """Line segments from ``starts`` ``(M, 3)`` to ``ends`` ``(M, 3)`` (display frame) in one colour."""
+
+    name: str
+    starts: np.ndarray
+    ends: np.ndarray
+    colour: str
+    visible: bool = True
+
+
+def thin_indices(count: int, limit: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most ``limit`` of ``count`` items, drawn at random with a fixed ``seed`` (a mesh's
+    vertex order is spatially blocky: an even stride would thin some regions away)."""
+    if count <= limit:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, size=limit, replace=False))
+
+
+def _cloud_data(cloud: ViewerCloud) -> dict:
+    """The cloud as JSON: origin and step of the 16-bit quantisation, base64 little-endian coordinates and
+    base64 RGB bytes."""
+    points = np.asarray(cloud.points, dtype=np.float64).reshape(-1, 3)
+    colours = np.asarray(cloud.colours).reshape(-1, 3)
+    if len(colours) != len(points):
+        raise ValueError(f"cloud {cloud.name!r}: {len(points)} points but {len(colours)} colours")
+    finite = np.all(np.isfinite(points), axis=1)
+    points, colours = points[finite], colours[finite]
+    keep = thin_indices(len(points), MAX_CLOUD_POINTS)
+    points, colours = points[keep], colours[keep]
+    origin = points.min(axis=0) if len(points) else np.zeros(3)
+    span = float((points.max(axis=0) - origin).max()) if len(points) else 0.0
+    step = span / _QUANT_LEVELS if span > 0 else 1.0
+    quantised = np.round((points - origin) / step).astype("<u2")
+    return {
+        "name": cloud.name, "count": int(len(points)),
+        "source_count": int(cloud.source_count if cloud.source_count is not None else len(points)),
+        "origin": [float(v) for v in origin], "step": step,
+        "positions": base64.b64encode(quantised.tobytes()).decode("ascii"),
+        "colours": base64.b64encode(np.clip(colours, 0, 255).astype(np.uint8).tobytes()).decode("ascii"),
+    }
+
+
+def decode_cloud(data: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(points (N, 3) float64, colours (N, 3) uint8)`` of a cloud as the page embeds it (the inverse of the
+    encoding, up to half a quantisation step)."""
+    quantised = np.frombuffer(base64.b64decode(data["positions"]), dtype="<u2").reshape(-1, 3)
+    colours = np.frombuffer(base64.b64decode(data["colours"]), dtype=np.uint8).reshape(-1, 3)
+    return np.asarray(data["origin"]) + quantised.astype(np.float64) * data["step"], colours
+
+
+def _segment_lines(segments: ViewerSegments) -> list[list[float]]:
+    lines = np.concatenate((np.asarray(segments.starts, dtype=np.float64).reshape(-1, 3),
+                            np.asarray(segments.ends, dtype=np.float64).reshape(-1, 3)), axis=1)
+    return np.round(lines[np.all(np.isfinite(lines), axis=1)], DECIMALS).tolist()
 
 
 def _thinned(points: np.ndarray) -> list[list[float]]:
@@ -39,14 +119,20 @@ def _thinned(points: np.ndarray) -> list[list[float]]:
 
 
 def viewer_html(
-    series: Sequence[ViewerSeries], axis_labels: Sequence[str], element_id: str = "trajectory-viewer"
+    series: Sequence[ViewerSeries], axis_labels: Sequence[str], element_id: str = "trajectory-viewer",
+    clouds: Sequence[ViewerCloud] = (), segments: Sequence[ViewerSegments] = (),
 ) -> str:
-    """The viewer's HTML block (container, canvas, legend, embedded data and script)."""
+    """The viewer's HTML block (container, canvas, legend, embedded data and script): polylines ``series``,
+    point ``clouds`` and line ``segments``, all in the display frame."""
     data = {
         "labels": list(axis_labels),
         "series": [
-            {"name": s.name, "colour": s.colour, "dashed": s.dashed, "points": _thinned(s.points)} for s in series
+            {"name": s.name, "colour": s.colour, "dashed": s.dashed, "markers": s.markers, "visible": s.visible,
+             "points": _thinned(s.points)} for s in series
         ],
+        "clouds": [_cloud_data(c) for c in clouds],
+        "segments": [{"name": g.name, "colour": g.colour, "visible": g.visible, "lines": _segment_lines(g)}
+                     for g in segments],
     }
     # "</" inside a script element would end it; JSON allows the escaped form "<\/".
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
@@ -73,15 +159,37 @@ _VIEWER_JS = r"""
   var ctx = canvas.getContext("2d");
   var data = JSON.parse(root.querySelector(".viewer-data").textContent);
   var series = data.series;
-  var visible = series.map(function () { return true; });
+  var visible = series.map(function (s) { return s.visible !== false; });
+  var clouds = (data.clouds || []).map(decodeCloud);
+  var cloudVisible = clouds.map(function () { return true; });
+  var groups = data.segments || [];
+  var groupVisible = groups.map(function (g) { return g.visible !== false; });
+
+  function bytesOf(text) {
+    var binary = atob(text), out = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) { out[i] = binary.charCodeAt(i); }
+    return out;
+  }
+
+  function decodeCloud(c) {
+    var raw = bytesOf(c.positions), view = new DataView(raw.buffer), xyz = new Float32Array(3 * c.count);
+    for (var i = 0; i < 3 * c.count; i++) { xyz[i] = c.origin[i % 3] + view.getUint16(2 * i, true) * c.step; }
+    return {name: c.name, count: c.count, source_count: c.source_count, xyz: xyz, rgb: bytesOf(c.colours)};
+  }
   // Dashed series (ground truth) are drawn last, on top of the predictions that scatter around them.
   var order = series.map(function (s, i) { return i; }).filter(function (i) { return !series[i].dashed; })
     .concat(series.map(function (s, i) { return i; }).filter(function (i) { return series[i].dashed; }));
   var lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-  series.forEach(function (s) {
-    s.points.forEach(function (p) {
-      for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p[k]); hi[k] = Math.max(hi[k], p[k]); }
-    });
+  function extend(x, y, z) {
+    var p = [x, y, z];
+    for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p[k]); hi[k] = Math.max(hi[k], p[k]); }
+  }
+  series.forEach(function (s) { s.points.forEach(function (p) { extend(p[0], p[1], p[2]); }); });
+  clouds.forEach(function (c) {
+    for (var i = 0; i < c.count; i++) { extend(c.xyz[3 * i], c.xyz[3 * i + 1], c.xyz[3 * i + 2]); }
+  });
+  groups.forEach(function (g) {
+    g.lines.forEach(function (l) { extend(l[0], l[1], l[2]); extend(l[3], l[4], l[5]); });
   });
   if (!isFinite(lo[0])) { lo = [-1, -1, -1]; hi = [1, 1, 1]; }
   var centre = [0, 1, 2].map(function (k) { return (lo[k] + hi[k]) / 2; });
@@ -98,7 +206,53 @@ _VIEWER_JS = r"""
     var up = z * cp + y1 * sp, depth = y1 * cp - z * sp;
     var f = 4 / (4 + depth / radius);
     var scale = 0.42 * Math.min(w, h) / radius * view.zoom * f;
-    return [w / 2 + view.panX + x1 * scale, h / 2 + view.panY - up * scale];
+    return [w / 2 + view.panX + x1 * scale, h / 2 + view.panY - up * scale, depth];
+  }
+
+  // Cloud points as small squares written into the pixels, nearest in front (a depth buffer).
+  function drawClouds(w, h, dpr) {
+    var any = clouds.some(function (c, i) { return cloudVisible[i] && c.count > 0; });
+    if (!any) { return 0; }
+    var W = canvas.width, H = canvas.height, size = Math.max(1, Math.round(2 * dpr));
+    var image = ctx.getImageData(0, 0, W, H), px = image.data;
+    var zbuf = new Float32Array(W * H).fill(Infinity), drawn = 0, p = [0, 0, 0];
+    clouds.forEach(function (c, ci) {
+      if (!cloudVisible[ci]) { return; }
+      for (var i = 0; i < c.count; i++) {
+        p[0] = c.xyz[3 * i]; p[1] = c.xyz[3 * i + 1]; p[2] = c.xyz[3 * i + 2];
+        var q = project(p, w, h);
+        var x0 = Math.round(q[0] * dpr - size / 2), y0 = Math.round(q[1] * dpr - size / 2);
+        if (x0 + size <= 0 || y0 + size <= 0 || x0 >= W || y0 >= H) { continue; }
+        drawn++;
+        for (var dy = 0; dy < size; dy++) {
+          var y = y0 + dy;
+          if (y < 0 || y >= H) { continue; }
+          for (var dx = 0; dx < size; dx++) {
+            var x = x0 + dx;
+            if (x < 0 || x >= W) { continue; }
+            var at = y * W + x;
+            if (q[2] >= zbuf[at]) { continue; }
+            zbuf[at] = q[2];
+            px[4 * at] = c.rgb[3 * i]; px[4 * at + 1] = c.rgb[3 * i + 1]; px[4 * at + 2] = c.rgb[3 * i + 2];
+            px[4 * at + 3] = 255;
+          }
+        }
+      }
+    });
+    ctx.putImageData(image, 0, 0);
+    return drawn;
+  }
+
+  function drawGroups(w, h) {
+    ctx.setLineDash([]);
+    ctx.lineWidth = 1;
+    groups.forEach(function (g, i) {
+      if (!groupVisible[i]) { return; }
+      ctx.strokeStyle = g.colour;
+      ctx.beginPath();
+      g.lines.forEach(function (l) { line([l[0], l[1], l[2]], [l[3], l[4], l[5]], w, h); });
+      ctx.stroke();
+    });
   }
 
   function niceStep(span) {
@@ -154,6 +308,9 @@ _VIEWER_JS = r"""
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, w, h);
     drawGrid(w, h);
+    var points = drawClouds(w, h, dpr);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawGroups(w, h);
     var segments = 0;
     order.forEach(function (i) {
       var s = series[i];
@@ -162,6 +319,15 @@ _VIEWER_JS = r"""
       ctx.fillStyle = s.colour;
       ctx.lineWidth = s.dashed ? 1.5 : 2;
       ctx.setLineDash(s.dashed ? [6, 4] : []);
+      if (s.markers) {
+        s.points.forEach(function (p) {
+          var q = project(p, w, h);
+          ctx.beginPath();
+          ctx.arc(q[0], q[1], 3, 0, 2 * Math.PI);
+          ctx.fill();
+        });
+        return;
+      }
       ctx.beginPath();
       s.points.forEach(function (p, j) {
         var q = project(p, w, h);
@@ -175,23 +341,30 @@ _VIEWER_JS = r"""
     });
     ctx.setLineDash([]);
     canvas.setAttribute("data-segments", String(segments));
+    canvas.setAttribute("data-points", String(points));
   }
 
   var legend = root.querySelector(".viewer-legend");
-  series.forEach(function (s, i) {
+  function addLegend(text, colour, flags, i) {
     var label = document.createElement("label");
     var box = document.createElement("input");
     box.type = "checkbox";
-    box.checked = true;
-    box.addEventListener("change", function () { visible[i] = box.checked; draw(); });
+    box.checked = flags[i];
+    box.addEventListener("change", function () { flags[i] = box.checked; draw(); });
     var swatch = document.createElement("span");
     swatch.className = "swatch";
-    swatch.style.background = s.colour;
+    swatch.style.background = colour;
     label.appendChild(box);
     label.appendChild(swatch);
-    label.appendChild(document.createTextNode(s.name + " (" + s.points.length + ")"));
+    label.appendChild(document.createTextNode(text));
     legend.appendChild(label);
+  }
+  clouds.forEach(function (c, i) {
+    var text = c.name + " (" + c.count + (c.source_count > c.count ? " of " + c.source_count : "") + " points)";
+    addLegend(text, "linear-gradient(135deg, #c96, #69c)", cloudVisible, i);
   });
+  groups.forEach(function (g, i) { addLegend(g.name + " (" + g.lines.length + " lines)", g.colour, groupVisible, i); });
+  series.forEach(function (s, i) { addLegend(s.name + " (" + s.points.length + ")", s.colour, visible, i); });
 
   root.querySelectorAll("button[data-view]").forEach(function (button) {
     button.addEventListener("click", function () {
