@@ -87,6 +87,6 @@ def calibrate(dataset_format, data, frame_ranges, records, every, colour_model, 
     sources = list(range(every // 2, len(frames), every))
     estimate = estimate_colour_extrinsic(frames, sources, start, ExtrinsicEstimateConfig(translation=translation),
                                          log=lambda line: click.echo(line, err=True))
-    summary = {"start_model": model.value, "frames": frame_ranges, **estimate.summary()}
+    summary = {"start_model": model.value, "frame_ranges": frame_ranges, **estimate.summary()}
     atomic_write_text(out, json.dumps({"calibration": estimate.calibration.to_dict(), "estimate": summary}, indent=1) + "\n")
     click.echo(json.dumps(summary))
