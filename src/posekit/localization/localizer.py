@@ -12,7 +12,8 @@ For each query (colour only; its own depth is never used):
      depth, coarse to fine, from the keyframe's pose (:func:`posekit.baselines.direct_alignment.align_photometric`);
      the lowest final cost wins;
    - ``both``: PnP, then a short photometric alignment to the best keyframe from the PnP pose, which also checks
-     it (cost and overlap);
+     it (cost and overlap); optionally more PnP hypotheses are checked (``verify_hypotheses``) and a second round
+     runs on the next retrieved keyframes (``retry_top_k``): off by default, they rescued no validation frame;
    - optionally (``render_direct``) a final alignment to the mesh rendered at the estimate (off by default: it made
      poses worse on the validation frames).
 3. A query whose result fails the checks (too few inliers, too high a photometric cost, too little overlap, a
