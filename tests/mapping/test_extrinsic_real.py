@@ -58,3 +58,19 @@ def test_calibration_file_round_trip_and_errors(tmp_path, frames):
         load_calibration(tmp_path / "missing.json")
     with pytest.raises(ConfigError, match="calibration file"):
         RgbdCalibration.from_model(frames[0].intrinsics, ColourModel.CALIBRATED)
+
+
+def test_file_poses_of_two_passes_disagree_more_than_within_one_pass(frames):
+    # The pseudo ground truth check of docs/datasets.md: frame 502 against frames of its own pass (442-562) is
+    # 0.5 deg / 1.8 cm from its photometric optimum; frame 782 against frames 220-237, seen 550 frames earlier,
+    # 2.7 deg / 7.4 cm (measured at 120x160, 3 partners; at 240x320: 0.56 and 2.34 deg).
+    from posekit.mapping.extrinsic import file_pose_correction
+
+    calibration = RgbdCalibration.from_model(frames[0].intrinsics, ColourModel.KINECT_7SCENES)
+    config = ExtrinsicEstimateConfig(colour_hw=(120, 160), pixel_stride=8, partners=3, iterations=15)
+    same_pass = file_pose_correction(frames, 502, [j for j in range(442, 563) if abs(j - 502) >= 5], calibration, config)
+    other_pass = file_pose_correction(frames, 782, list(range(0, 632)), calibration, config)
+    assert same_pass.rotation_deg < 1.0 and other_pass.rotation_deg > 1.8
+    assert other_pass.translation_m > 0.04
+    assert all(int(key[-6:]) < 632 for key in other_pass.partners)
+    assert same_pass.cost_after < same_pass.cost_before and other_pass.cost_after < 0.8 * other_pass.cost_before

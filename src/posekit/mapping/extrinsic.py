@@ -112,6 +112,7 @@ class _Pair:
     partner: int
     points_source: torch.Tensor
     points_partner: torch.Tensor
+    T_partner_source: torch.Tensor | None = None  # (4, 4) depth camera to depth camera, for a pose correction
 
 
 def _rotation_deg(T_a: torch.Tensor, T_b: torch.Tensor) -> float:
@@ -164,13 +165,17 @@ def _grey_levels(frame: FrameRecord, hw: tuple[int, int]) -> list[torch.Tensor]:
 
 
 def _cost(xi: torch.Tensor, pairs: list[_Pair], greys: list[list[torch.Tensor]], level: int,
-          T_depth_colour_0: torch.Tensor, intrinsics: PinholeIntrinsics, huber: float) -> torch.Tensor:
-    """Mean Huber grey-level difference of all pairs at ``T_depth_colour_0 @ exp(xi)``."""
-    T_colour_depth = se3_inverse(T_depth_colour_0 @ se3_exp(xi))
+          T_depth_colour_0: torch.Tensor, intrinsics: PinholeIntrinsics, huber: float, source_pose: bool = False) -> torch.Tensor:
+    """Mean Huber grey-level difference of all pairs at ``T_depth_colour_0 @ exp(xi)``, or, with ``source_pose``,
+    with the extrinsic fixed and the source frame's depth-camera pose corrected to ``T_world_depth @ exp(xi)``."""
+    T_colour_depth = se3_inverse(T_depth_colour_0 @ se3_exp(xi)) if not source_pose else se3_inverse(T_depth_colour_0)
     total, count = xi.new_zeros(()), 0
     for pair in pairs:
         values, masks = [], []
-        for frame, points in ((pair.source, pair.points_source), (pair.partner, pair.points_partner)):
+        in_partner = pair.points_partner
+        if source_pose:
+            in_partner = transform_points((pair.T_partner_source @ se3_exp(xi))[None], pair.points_source[None])[0]
+        for frame, points in ((pair.source, pair.points_source), (pair.partner, in_partner)):
             image = greys[frame][level]
             in_colour = transform_points(T_colour_depth[None], points[None])[0]
             pixels, in_front = project_points(in_colour.T[None, :, None, :], intrinsics)
@@ -189,15 +194,15 @@ def _cost(xi: torch.Tensor, pairs: list[_Pair], greys: list[list[torch.Tensor]],
 
 
 def _optimise(pairs: list[_Pair], greys, T_depth_colour_0: torch.Tensor, intrinsics_levels: list[PinholeIntrinsics],
-              config: ExtrinsicEstimateConfig) -> torch.Tensor:
+              config: ExtrinsicEstimateConfig, source_pose: bool = False) -> torch.Tensor:
     free = torch.zeros(6, dtype=torch.float64, requires_grad=True)
-    mask = torch.tensor([1.0 if config.translation else 0.0] * 3 + [1.0] * 3, dtype=torch.float64)
+    mask = torch.tensor([1.0 if config.translation or source_pose else 0.0] * 3 + [1.0] * 3, dtype=torch.float64)
     for level, intrinsics in enumerate(intrinsics_levels):
         optimiser = torch.optim.LBFGS([free], lr=1.0, max_iter=config.iterations, line_search_fn="strong_wolfe")
 
         def closure():
             optimiser.zero_grad()
-            cost = _cost(free * mask, pairs, greys, level, T_depth_colour_0, intrinsics, config.huber) * 1e3
+            cost = _cost(free * mask, pairs, greys, level, T_depth_colour_0, intrinsics, config.huber, source_pose) * 1e3
             cost.backward()
             return cost
 
@@ -245,3 +250,58 @@ def estimate_colour_extrinsic(frames: list[FrameRecord], sources: list[int], cal
     per_frame_stack = torch.stack(per_frame) if per_frame else correction[None]
     return ExtrinsicEstimate(estimated, correction, per_frame_stack, [frames[s].key for s in by_source],
                              [(frames[p.source].key, frames[p.partner].key) for p in pairs], before, after)
+
+
+@dataclass
+class PoseCorrection:
+    """Result of :func:`file_pose_correction`: ``correction (6,)`` float64 twist ``(t, omega)`` with the photometric
+    optimum at ``T_world_depth @ exp(correction)``, the partner frame keys and the cost before and after."""
+
+    correction: torch.Tensor
+    partners: list[str]
+    cost_before: float
+    cost_after: float
+
+    @property
+    def rotation_deg(self) -> float:
+        return float(torch.rad2deg(self.correction[3:].norm()))
+
+    @property
+    def translation_m(self) -> float:
+        return float(self.correction[:3].norm())
+
+
+def file_pose_correction(frames: list[FrameRecord], source: int, partners: list[int], calibration: RgbdCalibration,
+                         config: ExtrinsicEstimateConfig = ExtrinsicEstimateConfig()) -> PoseCorrection:
+    """How far one frame's file (depth-camera) pose is from agreeing photometrically with other frames' file poses.
+
+    The colour model is fixed; the source frame's pose is corrected (6 DoF) so that its colour agrees best with
+    the colours of up to ``config.partners`` frames among ``partners`` (indices into ``frames``, chosen
+    ``min_angle_deg``-``max_angle_deg`` away as for the extrinsic) at the surface points of its sensor depth. A
+    check of pseudo ground truth: partners from another pass through a scene reveal drift between the passes.
+
+    Raises:
+        DatasetError: no partner with enough overlap.
+    """
+    pool = [frames[j] for j in partners if j != source] + [frames[source]]
+    chosen = [j for _, j in choose_pairs(pool, [len(pool) - 1], config)]
+    depth_source = load_depth(frames[source])
+    pairs = []
+    for j in chosen:
+        p_i, p_j = _pair_points(depth_source, load_depth(pool[j]), frames[source].T_world_cam, pool[j].T_world_cam,
+                                calibration.depth, config)
+        if len(p_i) >= config.min_overlap * max(int((depth_source[0, :: config.pixel_stride, :: config.pixel_stride] > 0).sum()), 1):
+            T_j_i = se3_inverse(pool[j].T_world_cam.double()) @ frames[source].T_world_cam.double()
+            pairs.append(_Pair(len(pool) - 1, j, p_i, p_j, T_j_i))
+    if not pairs:
+        raise DatasetError(f"{frames[source].key}: no partner frame with enough overlap "
+                           f"({config.min_angle_deg}-{config.max_angle_deg} deg away)")
+    greys = {i: _grey_levels(pool[i], config.colour_hw) for i in {p.partner for p in pairs} | {len(pool) - 1}}
+    h, w = config.colour_hw
+    levels = [calibration.colour.resized(w // 2, h // 2), calibration.colour.resized(w, h)]
+    X0 = calibration.T_depth_colour.double()
+    correction = _optimise(pairs, greys, X0, levels, config, source_pose=True)
+    zero = torch.zeros(6, dtype=torch.float64)
+    before = float(_cost(zero, pairs, greys, 1, X0, levels[1], config.huber, source_pose=True))
+    after = float(_cost(correction, pairs, greys, 1, X0, levels[1], config.huber, source_pose=True))
+    return PoseCorrection(correction, [pool[p.partner].key for p in pairs], before, after)
