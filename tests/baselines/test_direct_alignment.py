@@ -97,6 +97,34 @@ def test_recovers_known_motion_of_textured_plane(batch: int):
     assert bool((result.valid_fraction > 0.5).all())
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_selected_pixels_recover_known_motion(batch: int):
+    """With only the 1500 highest-gradient target pixels per level driving the fit, the motion is recovered as
+    well as with all of them, and the final cost and valid share are still over all pixels."""
+    h, w = 96, 128
+    k = PinholeIntrinsics(110.0, 110.0, 63.5, 47.5, w, h)
+    source = smooth_image(h, w, channels=1).float().expand(batch, 1, h, w)
+    motions = torch.tensor(
+        [[0.04, -0.02, 0.06, 0.02, -0.03, 0.01], [-0.03, 0.02, -0.05, -0.01, 0.02, 0.03], [0.0, 0.05, 0.02, 0.03, 0.0, -0.02]],
+        dtype=torch.float64,
+    )[:batch]
+    truth = translation_axis_angle_to_matrix(motions)
+    depth = torch.cat([plane_depth(k, truth[i], torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64), 1.5)
+                       for i in range(batch)]).float()
+    warp = warp_source_to_target(source, depth, truth.float(), k)
+    target, depth = warp.warped, depth * warp.valid  # no depth where the synthetic target has no content
+    config = DirectAlignmentConfig(levels=3, huber_delta=None)
+    full = align_photometric(source, target, depth, k, None, config)
+    sparse = align_photometric(source, target, depth, k, None, DirectAlignmentConfig(levels=3, huber_delta=None, max_pixels=1500))
+    for i in range(batch):
+        t_err, r_err = pose_error(sparse.T_src_tgt[i], truth[i])
+        assert t_err < 2e-3 and r_err < 0.05, (i, t_err, r_err)
+    torch.testing.assert_close(sparse.valid_fraction, full.valid_fraction, atol=0.01, rtol=0)
+    # at least as many pixels as the image: the same computation as without selection
+    same = align_photometric(source, target, depth, k, None, DirectAlignmentConfig(levels=3, huber_delta=None, max_pixels=h * w))
+    torch.testing.assert_close(same.T_src_tgt, full.T_src_tgt)
+
+
 def test_bad_shapes_raise():
     with pytest.raises(ValueError, match="target_depth"):
         align_photometric(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), torch.rand(1, 8, 8), PinholeIntrinsics(8, 8, 3.5, 3.5, 8, 8))

@@ -18,4 +18,6 @@ def test_bench_localize_quick():
                           str(data)], capture_output=True, text=True, env=env, timeout=600, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["frames"] == 2 and result["reference_pnp_s"] > 0 and result["refinement_s"] > 0
-    assert set(result) >= {"init_s", "pnp_s", "align_s", "render_s", "refinement_over_reference", "refinement_fps"}
+    assert set(result) >= {"init_s", "pnp_s", "align_s", "render_s", "refinement_over_reference", "refinement_fps",
+                           "previous_refinement_s", "speedup_over_previous", "median_pose_change_cm"}
+    assert result["previous_refinement_s"] > 0 and result["median_pose_change_cm"] >= 0

@@ -19,7 +19,7 @@ import torch
 
 from posekit.geometry.camera import PinholeIntrinsics, batch_intrinsics
 from posekit.geometry.checks import check_shape
-from posekit.geometry.image_gradients import image_gradients
+from posekit.geometry.image_gradients import image_gradient_magnitude, image_gradients
 from posekit.geometry.lie import se3_exp
 from posekit.geometry.pyramid import downsample_depth, image_pyramid  # noqa: F401 (downsample_depth: public here too)
 from posekit.geometry.rotations import rotation_matrix_angle
@@ -37,6 +37,9 @@ class DirectAlignmentConfig:
         initial_damping: initial Levenberg-Marquardt damping (relative to the diagonal).
         min_size: no level smaller than this many pixels on its short side.
         tolerance: stop a level when the update's translation (m) and rotation (rad) are both below this.
+        max_pixels: at most this many target pixels per pair and level drive the fit, those of highest target
+            gradient magnitude with known depth (``None``: all); the final cost and valid share are still measured
+            over all pixels of the finest level.
     """
 
     levels: int = 3
@@ -45,6 +48,7 @@ class DirectAlignmentConfig:
     initial_damping: float = 1e-3
     min_size: int = 24
     tolerance: float = 1e-6
+    max_pixels: int | None = None
 
 
 @dataclass
@@ -76,15 +80,50 @@ class DirectAlignmentResult:
 
 
 class _Level:
-    """One pyramid level: images, depth, intrinsics and the source image with its gradients for sampling."""
+    """One pyramid level: images, depth, intrinsics and the source image with its gradients for sampling.
 
-    def __init__(self, source: torch.Tensor, target: torch.Tensor, depth: torch.Tensor, intrinsics: torch.Tensor):
-        self.target = target
-        self.depth = depth
+    With ``max_pixels``, the fit uses only the ``max_pixels`` known-depth target pixels of largest gradient
+    magnitude per pair, kept as lists (``pixels_uv (B, 2, 1, N)``, ``depth (B, 1, 1, N)``, ``target (B, C, 1, N)``):
+    the warp then touches those pixels only.
+    """
+
+    def __init__(self, source: torch.Tensor, target: torch.Tensor, depth: torch.Tensor, intrinsics: torch.Tensor,
+                 max_pixels: int | None = None):
+        self.full_target = self.target = target
+        self.full_depth = self.depth = depth
+        self.pixels_uv = None
+        b, _, h, w = depth.shape
+        if max_pixels is not None and max_pixels < h * w:
+            flat = depth.reshape(b, -1)
+            score = torch.where(flat > 0, image_gradient_magnitude(target).reshape(b, -1), torch.full_like(flat, -1.0))
+            index = score.topk(max_pixels, dim=1).indices  # (B, N): unknown-depth pixels only when too few are known
+            columns, rows = index % w, torch.div(index, w, rounding_mode="floor")
+            self.pixels_uv = torch.stack((columns, rows), dim=1)[:, :, None].to(depth.dtype)
+            self.depth = flat.gather(1, index)[:, None, None]
+            c = target.shape[1]
+            self.target = target.reshape(b, c, -1).gather(2, index[:, None].expand(b, c, -1))[:, :, None]
         self.intrinsics = intrinsics
         grad_u, grad_v = image_gradients(source)
         self.source_stack = torch.cat((source, grad_u, grad_v), dim=1)
         self.channels = source.shape[1]
+
+
+def _project_pixels(pixels_uv: torch.Tensor, depth: torch.Tensor, T_src_tgt: torch.Tensor, intrinsics: torch.Tensor,
+                    source_hw: tuple[int, int]) -> TargetProjection:
+    """:func:`project_target_to_source` for a list of target pixels ``(B, 2, 1, N)`` with depth ``(B, 1, 1, N)``."""
+    fx, fy, cx, cy = (intrinsics[:, i, None, None] for i in range(4))
+    z = depth[:, 0]
+    x, y = (pixels_uv[:, 0] - cx) / fx * z, (pixels_uv[:, 1] - cy) / fy * z
+    pose = T_src_tgt.to(depth.dtype)
+    moved = [pose[:, r, 0, None, None] * x + pose[:, r, 1, None, None] * y + pose[:, r, 2, None, None] * z
+             + pose[:, r, 3, None, None] for r in range(3)]
+    xs, ys, zs = moved
+    in_front = (z > 0) & (zs > 1e-6)
+    zs_safe = torch.where(in_front, zs, torch.ones_like(zs))
+    u, v = fx * xs / zs_safe + cx, fy * ys / zs_safe + cy
+    h, w = source_hw
+    valid = in_front & (u >= 0) & (u <= w - 1) & (v >= 0) & (v <= h - 1)
+    return TargetProjection(torch.stack((u, v), dim=1), zs_safe[:, None], valid[:, None])
 
 
 @dataclass
@@ -117,13 +156,19 @@ class _Evaluation:
         )
 
 
-def _evaluate(level: _Level, T_src_tgt: torch.Tensor, huber_delta: float | None) -> _Evaluation:
-    """Residuals, robust weights and cost of the warp at ``T_src_tgt``."""
-    projection = project_target_to_source(level.depth, T_src_tgt, level.intrinsics)
+def _evaluate(level: _Level, T_src_tgt: torch.Tensor, huber_delta: float | None, all_pixels: bool = False) -> _Evaluation:
+    """Residuals, robust weights and cost of the warp at ``T_src_tgt`` (over all pixels, not only the selected
+    ones, when ``all_pixels``)."""
+    if level.pixels_uv is None or all_pixels:
+        projection = project_target_to_source(level.full_depth, T_src_tgt, level.intrinsics)
+        target = level.full_target
+    else:
+        projection = _project_pixels(level.pixels_uv, level.depth, T_src_tgt, level.intrinsics, level.source_stack.shape[-2:])
+        target = level.target
     sampled = sample_at_pixels(level.source_stack, projection.source_pixels)
     c = level.channels
     b = sampled.shape[0]
-    residual = (sampled[:, :c] - level.target).reshape(b, c, -1)
+    residual = (sampled[:, :c] - target).reshape(b, c, -1)
     valid = projection.valid.reshape(b, 1, -1).to(residual.dtype)
     abs_r = residual.abs()
     if huber_delta is None:
@@ -139,40 +184,41 @@ def _evaluate(level: _Level, T_src_tgt: torch.Tensor, huber_delta: float | None)
 
 
 def _normal_equations(level: _Level, evaluation: _Evaluation) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gauss-Newton system ``H delta = -g`` (float64) for the left update ``exp(delta) T_src_tgt``."""
+    """Gauss-Newton system ``H delta = -g`` (float64) for the left update ``exp(delta) T_src_tgt``.
+
+    Only pixels with a non-zero robust weight in some pair of the batch enter the Jacobian (the others add
+    nothing to ``H`` or ``g``), so masked or unselected pixels cost nothing here.
+    """
     residual, weight, projection, sampled = evaluation.residual, evaluation.weight, evaluation.projection, evaluation.sampled
     b, c = residual.shape[:2]
+    active = (weight > 0).any(dim=1).any(dim=0).nonzero()[:, 0]  # (N',) pixels that count for some pair
     k = level.intrinsics.double()
     fx, fy, cx, cy = (k[:, i, None] for i in range(4))
-    uv = projection.source_pixels.reshape(b, 2, -1).double()
-    z = projection.source_depth.reshape(b, -1).double()
+    uv = projection.source_pixels.reshape(b, 2, -1)[..., active].double()
+    z = projection.source_depth.reshape(b, -1)[:, active].double()
     z = torch.where(z > 1e-6, z, torch.ones_like(z))
     x = (uv[:, 0] - cx) * z / fx
     y = (uv[:, 1] - cy) * z / fy
-    point = torch.stack((x, y, z), dim=-1)  # (B, N, 3) in the source frame
-    grad_u = sampled[:, c : 2 * c].reshape(b, c, -1).double()
-    grad_v = sampled[:, 2 * c :].reshape(b, c, -1).double()
-    # g = grad_u * du/dp + grad_v * dv/dp, per channel: (B, C, N, 3)
-    g = torch.stack(
-        (
-            grad_u * (fx / z)[:, None],
-            grad_v * (fy / z)[:, None],
-            -(grad_u * (fx * x / z**2)[:, None] + grad_v * (fy * y / z**2)[:, None]),
-        ),
-        dim=-1,
-    )
-    jacobian = torch.cat((g, torch.cross(point[:, None].expand_as(g), g, dim=-1)), dim=-1)  # (B, C, N, 6)
-    w = weight.double()
-    jw = jacobian * w[..., None]
-    hessian = torch.einsum("bcni,bcnj->bij", jw, jacobian)
-    gradient = torch.einsum("bcni,bcn->bi", jw, residual.double())
+    grad_u = sampled[:, c : 2 * c].reshape(b, c, -1)[..., active].double()
+    grad_v = sampled[:, 2 * c :].reshape(b, c, -1)[..., active].double()
+    # g = grad_u * du/dp + grad_v * dv/dp, per channel: (B, C, N', 3); the rotation part is p x g
+    gx = grad_u * (fx / z)[:, None]
+    gy = grad_v * (fy / z)[:, None]
+    gz = -(grad_u * (fx * x / z**2)[:, None] + grad_v * (fy * y / z**2)[:, None])
+    px, py, pz = x[:, None], y[:, None], z[:, None]
+    jacobian = torch.stack((gx, gy, gz, py * gz - pz * gy, pz * gx - px * gz, px * gy - py * gx), dim=-1)
+    jacobian = jacobian.reshape(b, -1, 6)  # (B, C N', 6)
+    w = weight.reshape(b, c, -1)[..., active].double().reshape(b, -1, 1)
+    jw = jacobian * w
+    hessian = jw.transpose(1, 2) @ jacobian
+    gradient = (jw.transpose(1, 2) @ residual.reshape(b, c, -1)[..., active].double().reshape(b, -1, 1))[..., 0]
     return hessian, gradient
 
 
 def _build_pyramid(source, target, depth, intrinsics: torch.Tensor, config: DirectAlignmentConfig) -> list[_Level]:
     """The pyramid levels, coarsest first."""
     pyramid = image_pyramid(source, target, depth, intrinsics, config.levels, config.min_size)
-    return [_Level(*level) for level in pyramid][::-1]
+    return [_Level(*level, config.max_pixels) for level in pyramid][::-1]
 
 
 @torch.no_grad()
@@ -225,6 +271,6 @@ def align_photometric(
             small_step = (delta[:, :3].abs().amax(-1) < config.tolerance) & (delta[:, 3:].abs().amax(-1) < config.tolerance)
             if bool((small_step | (damping >= 1e9)).all()):
                 break
-    final = _evaluate(levels[-1], pose.to(dtype), config.huber_delta)
+    final = _evaluate(levels[-1], pose.to(dtype), config.huber_delta, all_pixels=True)
     valid_fraction = final.projection.valid.to(dtype).mean(dim=(1, 2, 3))
     return DirectAlignmentResult(pose.to(dtype), final.cost, valid_fraction, total_iterations)

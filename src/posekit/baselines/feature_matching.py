@@ -101,6 +101,11 @@ def _cv2():
     return cv2
 
 
+def import_opencv():
+    """The ``cv2`` module (OpenCV), or a :class:`PosekitError` saying which package to install."""
+    return _cv2()
+
+
 def to_grey_uint8(image: torch.Tensor | np.ndarray) -> np.ndarray:
     """``(1, C, H, W)`` or ``(C, H, W)`` float tensor in [0, 1], or ``(H, W)`` uint8 array -> ``(H, W)`` uint8
     grey array."""

@@ -21,7 +21,7 @@ import click
 
 from posekit.data import DatasetFormat, load_index
 from posekit.errors import ConfigError
-from posekit.mapping.calibration import ColourModel, auto_colour_model
+from posekit.mapping.calibration import ColourModel, auto_colour_model, load_calibration
 from posekit.mapping.frames import WorkingSize, parse_frame_ranges, select_frames, select_records
 from posekit.mapping.store import MapBuildConfig, build_map
 from posekit.mapping.tsdf import TsdfConfig
@@ -52,8 +52,10 @@ def command() -> None:
               help="Sparse: each frame is matched with this many nearest frames.")
 @click.option("--max-features", type=click.IntRange(min=8), default=2000, show_default=True,
               help="Sparse: SIFT keypoints per frame.")
+@click.option("--calibration", "calibration_file", type=click.Path(dir_okay=False), default=None,
+              help="Dense: calibration JSON from `posekit map calibrate` (overrides --colour-model).")
 def build(dataset_format, data, frame_ranges, records, out, voxel_size, depth_max, fuse_every, keyframe_every, size_text,
-          colour_model, kind, neighbours, max_features) -> None:
+          colour_model, kind, neighbours, max_features, calibration_file) -> None:
     """Fuse posed RGB-D frames into a mesh and keyframe store, or triangulate posed RGB frames into a sparse point
     map (the map folder OUT)."""
     index = load_index(dataset_format, data)
@@ -66,9 +68,14 @@ def build(dataset_format, data, frame_ranges, records, out, voxel_size, depth_ma
     if kind == "sparse" or (kind == "auto" and without_depth):
         _build_sparse(frames, out, size_text, neighbours, max_features, dataset)
         return
-    model = auto_colour_model(dataset_format, frames[0].intrinsics) if colour_model == "auto" else ColourModel(colour_model)
+    calibration = load_calibration(calibration_file) if calibration_file else None
+    if calibration is not None:
+        model = calibration.model
+    else:
+        model = auto_colour_model(dataset_format, frames[0].intrinsics) if colour_model == "auto" else ColourModel(colour_model)
     config = MapBuildConfig(colour_model=model, tsdf=TsdfConfig(voxel_size=voxel_size, depth_max=depth_max),
-                            fuse_every=fuse_every, keyframe_every=keyframe_every, size=WorkingSize.parse(size_text or "240x320"))
+                            fuse_every=fuse_every, keyframe_every=keyframe_every, size=WorkingSize.parse(size_text or "240x320"),
+                            calibration=calibration)
     pose_map = build_map(frames, out, config, dataset=dataset, log=lambda line: click.echo(line, err=True))
     click.echo(json.dumps({"map": str(pose_map.folder), "keyframes": len(pose_map.keyframes.names),
                            "colour_model": model.value, **pose_map.manifest["mesh"]}))
@@ -84,3 +91,37 @@ def _build_sparse(frames, out, size_text, neighbours, max_features, dataset) -> 
     click.echo(json.dumps({"map": str(pose_map.folder), "kind": "sparse", "keyframes": len(pose_map.keyframes.names),
                            **{k: pose_map.manifest["triangulation"][k] for k in ("points", "observations",
                                                                                  "mean_reprojection_error_px")}}))
+
+
+@command.command("calibrate")
+@click.option("--dataset", "dataset_format", type=click.Choice([f.value for f in DatasetFormat]), required=True)
+@click.option("--data", type=click.Path(file_okay=False), required=True, help="Dataset folder (posed RGB-D frames).")
+@click.option("--frames", "frame_ranges", default="all", show_default=True, help="Frame numbers, e.g. 0-799 (training frames only).")
+@click.option("--records", default=None, help="Only these records (comma-separated).")
+@click.option("--every", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Every n-th selected frame is a source frame (each paired with frames 8-30 deg away).")
+@click.option("--colour-model", type=click.Choice(["auto", "registered", "kinect-7scenes"]), default="auto",
+              show_default=True, help="The starting colour camera model.")
+@click.option("--translation/--no-translation", default=False, show_default=True,
+              help="Also estimate the colour camera's offset (weakly observed) besides its rotation.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Calibration JSON to write.")
+def calibrate(dataset_format, data, frame_ranges, records, every, colour_model, translation, out) -> None:
+    """Estimate the colour camera's rotation (and offset) relative to depth from posed RGB-D frames; write OUT.
+
+    Prints the estimate, the spread of the per-frame estimates and the photometric cost before and after; pass
+    OUT to `posekit map build --calibration OUT` to use it.
+    """
+    from posekit.fileio import atomic_write_text
+    from posekit.mapping.calibration import RgbdCalibration
+    from posekit.mapping.extrinsic import ExtrinsicEstimateConfig, estimate_colour_extrinsic
+
+    index = load_index(dataset_format, data)
+    frames = select_frames(select_records(index.frames, records), parse_frame_ranges(frame_ranges))
+    model = auto_colour_model(dataset_format, frames[0].intrinsics) if colour_model == "auto" else ColourModel(colour_model)
+    start = RgbdCalibration.from_model(frames[0].intrinsics, model)
+    sources = list(range(every // 2, len(frames), every))
+    estimate = estimate_colour_extrinsic(frames, sources, start, ExtrinsicEstimateConfig(translation=translation),
+                                         log=lambda line: click.echo(line, err=True))
+    summary = {"start_model": model.value, "frame_ranges": frame_ranges, **estimate.summary()}
+    atomic_write_text(out, json.dumps({"calibration": estimate.calibration.to_dict(), "estimate": summary}, indent=1) + "\n")
+    click.echo(json.dumps(summary))

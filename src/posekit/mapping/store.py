@@ -51,6 +51,7 @@ class MapBuildConfig:
         fuse_every: fuse every n-th selected frame.
         keyframe_every: keep every n-th selected frame as a keyframe.
         size: working ``(H, W)`` of keyframes (and of queries at localisation).
+        calibration: a full colour/depth calibration (e.g. from ``posekit map calibrate``); overrides ``colour_model``.
     """
 
     colour_model: ColourModel = ColourModel.REGISTERED
@@ -58,6 +59,7 @@ class MapBuildConfig:
     fuse_every: int = 1
     keyframe_every: int = 5
     size: WorkingSize = WorkingSize(240, 320)
+    calibration: RgbdCalibration | None = None
 
 
 @dataclass
@@ -136,7 +138,10 @@ def build_map(frames: list[FrameRecord], out: str | Path, config: MapBuildConfig
         raise DatasetError("map build: no frame selected")
     if config.fuse_every < 1 or config.keyframe_every < 1:
         raise ConfigError("--fuse-every and --keyframe-every must be >= 1")
-    calibration = RgbdCalibration.from_model(_check_same_camera(frames), config.colour_model)
+    camera = _check_same_camera(frames)
+    calibration = config.calibration or RgbdCalibration.from_model(camera, config.colour_model)
+    if calibration.depth != camera:
+        raise ConfigError(f"--calibration: its depth camera {calibration.depth} is not the frames' {camera}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
