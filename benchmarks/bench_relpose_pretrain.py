@@ -40,7 +40,7 @@ from pathlib import Path
 
 import torch
 
-from posekit.data.synth.pairs import MotionBank, PairRenderConfig, render_pairs
+from posekit.data.synth.pairs import MotionBank, PairRenderConfig, concatenate_pair_sets, render_pairs
 from posekit.evaluation.relative_features import HeldOutPairs, evaluate_held_out, format_table, network_estimates, summarize
 from posekit.metrics.relative_motion import motion_magnitudes, motion_statistics, zero_motion
 from posekit.models import PoseHeadKind
@@ -62,6 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: the user cache folder)")
     parser.add_argument("--pairs-dir", default=None, help="rendered pair sets (default: OUT/../pairs)")
     parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--chunks", type=int, default=1, help="pair sets of --pairs each, in distinct rooms, trained on together")
     parser.add_argument("--val-pairs", type=int, default=256)
     parser.add_argument("--pairs-per-room", type=int, default=40)
     parser.add_argument("--sources-per-target", type=int, default=3)
@@ -128,7 +129,8 @@ def main(argv=None) -> dict:
     render = PairRenderConfig(pairs=n_pairs, sources_per_target=args.sources_per_target, pairs_per_room=per_room,
                               width=size[1], height=size[0], focal=REAL_FOCAL_256 * size[1] / 256)
     start = time.perf_counter()
-    train_set = render_pairs(render, bank, pairs_dir)
+    chunks = [render_pairs(replace(render, room_seed=k * render.rooms, seed=k), bank, pairs_dir) for k in range(args.chunks)]
+    train_set = concatenate_pair_sets(chunks)
     val_set = render_pairs(replace(render, pairs=n_val, room_seed=VAL_ROOM_SEED, seed=1), bank, pairs_dir)
     render_seconds = time.perf_counter() - start
     motion = {"real": motion_statistics(real_poses, stat_distances), "rendered": _rendered_statistics(train_set, stat_distances)}
@@ -140,7 +142,8 @@ def main(argv=None) -> dict:
               + (f"{100 * rendered['t_median_m']:.2f} / {100 * rendered['t_p90_m']:.2f} cm, "
                  f"{rendered['r_median_deg']:.2f} / {rendered['r_p90_deg']:.2f} deg ({int(rendered['pairs'])} pairs)"
                  if rendered else "no pair"), flush=True)
-    print(f"rendered {n_pairs} + {n_val} pairs in {render_seconds:.0f} s ({train_set.root}, {val_set.root})", flush=True)
+    print(f"rendered {args.chunks} x {n_pairs} + {n_val} pairs in {render_seconds:.0f} s "
+          f"({', '.join(str(c.root) for c in chunks)}; {val_set.root})", flush=True)
 
     pretrain_config = replace(base, out=str(out / "pretrain"), max_epochs=args.pretrain_epochs if not args.quick else 1,
                               lr=args.pretrain_lr)
@@ -173,7 +176,7 @@ def main(argv=None) -> dict:
             summary[f"d{d}_{method}_t_median_m"] = rows[d]["t_median_m"]
             summary[f"d{d}_{method}_r_median_deg"] = rows[d]["r_median_deg"]
     summary.update(synth_val=synth_val, motion={k: {str(d): s for d, s in v.items()} for k, v in motion.items()},
-                   pairs=n_pairs, val_pairs=n_val, render_seconds=render_seconds,
+                   pairs=int(train_set.pairs.shape[0]), val_pairs=n_val, render_seconds=render_seconds,
                    pretrain_feature_seconds=pretrained.feature_seconds, pretrain_seconds=pretrained.fit_seconds,
                    finetune_seconds=finetuned.fit_seconds, scratch_seconds=scratch_seconds, val_loss=val_loss,
                    rows={m: {str(d): s for d, s in rows.items()} for m, rows in evaluation.rows.items()})

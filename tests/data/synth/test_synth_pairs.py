@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from posekit.data.loader import FrameLoader
-from posekit.data.synth.pairs import MotionBank, PairExpansion, PairRenderConfig, pair_set_dir, render_pairs
+from posekit.data.synth.pairs import (
+    MotionBank,
+    PairExpansion,
+    PairRenderConfig,
+    concatenate_pair_sets,
+    pair_set_dir,
+    render_pairs,
+)
 from posekit.errors import ConfigError, ShapeError
 from posekit.geometry import rotation_matrix_angle
 from posekit.metrics.relative_motion import motion_magnitudes, pair_motion
@@ -115,3 +122,11 @@ def test_group_pairs(pair_set):
     assert everything.shape == (2 * (12 + 6), 2)
     assert {tuple(p) for p in pair_set.pairs.tolist()} <= {tuple(p) for p in everything.tolist()}
     assert bool((everything[:, 0] != everything[:, 1]).all())
+
+
+def test_concatenated_sets_keep_each_pairs_motion(pair_set):
+    both = concatenate_pair_sets([pair_set, pair_set])
+    assert len(both.frames) == 2 * len(pair_set.frames) and both.pairs.shape == (20, 2)
+    assert torch.allclose(both.T_src_tgt(), torch.cat([pair_set.T_src_tgt()] * 2))
+    with pytest.raises(ConfigError):
+        concatenate_pair_sets([])

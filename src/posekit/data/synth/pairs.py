@@ -239,6 +239,19 @@ class PairSet:
         return torch.tensor(out, dtype=torch.int64)
 
 
+def concatenate_pair_sets(sets: Sequence[PairSet]) -> PairSet:
+    """One pair set of the views and pairs of ``sets`` (pairs re-indexed; ``root`` of the first)."""
+    if not sets:
+        raise ConfigError("concatenate_pair_sets: no pair set given")
+    frames, pairs, offset = [], [], 0
+    for part in sets:
+        frames += part.frames
+        pairs.append(part.pairs + offset)
+        offset += len(part.frames)
+    return PairSet(sets[0].root, frames, torch.cat(pairs), torch.cat([p.distances for p in sets]),
+                   torch.cat([p.rooms for p in sets]), sum(p.seconds for p in sets))
+
+
 def _rng(*words: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(w) for w in words]))
 
