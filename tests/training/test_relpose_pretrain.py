@@ -50,7 +50,8 @@ def test_correlation_head_on_rendered_pairs_beats_zero_motion(tmp_path):
                                                 "room_seed": 1000, "seed": 1}), bank, tmp_path / "pairs")
     config = FeatureTrainConfig(dataset="frames", data=str(tmp_path), image_size=(64, 96), feature_level=3,
                                 head=PoseHeadKind.CORRELATION, hidden=(128,), pairs_per_epoch=600, batch_size=32,
-                                lr=2e-3, max_epochs=15, export=ExportChoice.LAST, cache_dir=str(tmp_path / "cache"), out=str(tmp_path / "run"), seed=0)
+                                lr=2e-3, max_epochs=15, export=ExportChoice.LAST, cache_dir=str(tmp_path / "cache"),
+                                out=str(tmp_path / "run"), seed=0)
     result = pretrain_on_pairs(config, train, held_out, expansion="all")
     network = load_relpose(result.run_dir / "model.safetensors").pose_net
     pairs = pair_set_features(held_out, result.module, config)

@@ -98,9 +98,10 @@ def pretrain_on_pairs(config: FeatureTrainConfig, train: PairSet, val: PairSet,
     start = time.perf_counter()
     run_dir = fit_and_export(config, KIND, module, data, monitor="val/loss")
     fit_seconds = time.perf_counter() - start
-    atomic_write_text(run_dir / PRETRAIN_FILE, json.dumps(
-        {"train_pairs": str(train.root), "train_count": int(train.pairs.shape[0]), "val_pairs": str(val.root),
-         "val_count": int(val.pairs.shape[0]), "expansion": PairExpansion(expansion).value, "feature_seconds": feature_seconds, "fit_seconds": fit_seconds}, indent=1))
+    record = {"train_pairs": str(train.root), "train_count": int(train.pairs.shape[0]), "val_pairs": str(val.root),
+              "val_count": int(val.pairs.shape[0]), "expansion": PairExpansion(expansion).value,
+              "feature_seconds": feature_seconds, "fit_seconds": fit_seconds}
+    atomic_write_text(run_dir / PRETRAIN_FILE, json.dumps(record, indent=1))
     return PretrainResult(run_dir, module, feature_seconds, fit_seconds)
 
 
