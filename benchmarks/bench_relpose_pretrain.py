@@ -24,7 +24,10 @@ Usage::
         [--data ../shared/data/7scenes_redkitchen_seq01] [--out /tmp/pretrain/bench] [--pairs 2000] [--quick]
 
 ``--quick``: real frames 0-19 / 20-29 / 30-59 (test distances 10 and 20), 64 x 96 images, 24 rendered pairs
-(8 for validation), one epoch each: checks that the pipeline runs. ``--scratch-model PATH`` evaluates an
+(8 for validation), one epoch each: checks that the pipeline runs. ``--chunks K``: K pair sets of ``--pairs``
+each in distinct rooms (rooms ``k * rooms ..``), trained on together; ``--expansion``: which ordered pairs of
+the rendered views pre-training uses (``both``: each pair both ways, like the real ``-d`` pairs; ``all``: every
+pair of views sharing a target). ``--scratch-model PATH`` evaluates an
 existing model as the scratch row instead of training one.
 """
 
@@ -75,6 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--pairs-per-epoch", type=int, default=2048)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3, help="learning rate of the scratch head")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the head's initialisation and pair sampling")
     parser.add_argument("--scratch-model", default=None, help="evaluate this model as the scratch row (no training)")
     parser.add_argument("--no-scratch", action="store_true", help="no scratch row")
     parser.add_argument("--quick", action="store_true")
@@ -111,7 +115,7 @@ def main(argv=None) -> dict:
     head = PoseHeadKind(args.head)
     base = FeatureTrainConfig(dataset="frames", data=args.data, head=head, max_epochs=args.epochs,
                               pairs_per_epoch=args.pairs_per_epoch, batch_size=args.batch_size, lr=args.lr,
-                              cache_dir=args.cache_dir)
+                              cache_dir=args.cache_dir, seed=args.seed)
     test_frames, test_distances, size = FrameRange(800, 999), (5, 10, 20), (192, 256)
     motion_frames, distances, stat_distances = FrameRange(0, 799), TRAIN_DISTANCES, (1, 5, 10, 20)
     n_pairs, n_val, per_room = args.pairs, args.val_pairs, args.pairs_per_room
