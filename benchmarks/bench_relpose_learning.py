@@ -44,8 +44,9 @@ import torch
 from posekit.models import PoseHeadKind
 from posekit.training.frame_data import FrameRange
 from posekit.training.relpose import load_relpose
+from posekit.models.relpose_finetune import stage_parameters
 from posekit.training.relpose_features import (FeatureTrainConfig, head_input_sequence, sequence_frames,
-                                               train_on_cached_features)
+                                               sequence_through_stages, train_on_cached_features)
 from posekit.evaluation.relative_features import GeometricEstimator, evaluate_held_out, format_table
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "7scenes_redkitchen_seq01"
@@ -74,6 +75,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--val-frames", default="700-799")
     parser.add_argument("--test-frames", default="800-999")
     parser.add_argument("--export", default="best", choices=("best", "last"))
+    parser.add_argument("--compare-model", action="append", default=[], metavar="NAME=MODEL",
+                        help="also evaluate an exported model on the same pairs (e.g. the frozen run beside the "
+                             "fine-tuned one); it must share the cached frozen encoder stages")
     parser.add_argument("--quick", action="store_true")
     return parser.parse_args(argv)
 
@@ -118,6 +122,9 @@ def main(argv=None) -> dict:
         print(f"{name}: features {result.feature_seconds:.0f} s, training {result.fit_seconds:.0f} s, "
               f"best val loss {metrics:.4f}", flush=True)
     best = min(val_loss, key=val_loss.get)
+    for spec in args.compare_model:
+        name, path = spec.split("=", 1)
+        networks[name], sequences[name] = compared_model(path, result)
     geometric = GeometricEstimator(sequences[best], geometric_size) if args.refine_stride > 0 else None
     evaluation = evaluate_held_out(sequences[best], test_frames, distances, {best: networks[best]}, refine_network=best,
                                    refine_stride=args.refine_stride, geometric=geometric)
@@ -138,6 +145,17 @@ def main(argv=None) -> dict:
                    rows={m: {str(d): s for d, s in rows.items()} for m, rows in evaluation.rows.items()})
     print(json.dumps(summary))
     return summary
+
+
+def compared_model(path: str, result):
+    """An exported model and the maps its head reads: the run's cached maps through the model's own encoder
+    stages above the cached level (the frozen stages below must be the run's)."""
+    pose_net = load_relpose(path).pose_net
+    level = result.module.input_level
+    ours, theirs = (stage_parameters(net.backbone, 0, level) for net in (result.module.pose_net, pose_net))
+    if len(ours) != len(theirs) or not all(torch.equal(a, b) for a, b in zip(ours, theirs)):
+        raise SystemExit(f"--compare-model {path}: its encoder stages 0..{level} differ from the cached ones")
+    return pose_net, sequence_through_stages(result.sequence, pose_net, level)
 
 
 def variant_suffix(config: FeatureTrainConfig) -> str:

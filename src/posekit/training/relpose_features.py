@@ -331,10 +331,19 @@ def head_input_sequence(sequence: FeatureSequence, module: CachedFeaturePoseModu
     """``sequence`` with its cached maps run through ``module``'s fine-tuned stages (in eval mode): the maps its
     head reads, for :func:`posekit.evaluation.relative_features.evaluate_held_out`; ``sequence`` itself without
     fine-tuning."""
-    if module.input_level == module.pose_net.feature_level:
+    return sequence_through_stages(sequence, module.pose_net, module.input_level, batch_size)
+
+
+@torch.no_grad()
+def sequence_through_stages(sequence: FeatureSequence, pose_net: RelativePoseNet, input_level: int,
+                            batch_size: int = 64) -> FeatureSequence:
+    """``sequence`` (maps of level ``input_level``) with its maps run through ``pose_net``'s encoder stages
+    ``input_level + 1 .. feature_level`` in eval mode; ``sequence`` itself when there are none."""
+    if input_level == pose_net.feature_level:
         return sequence
-    module.eval()
-    maps = [module.head_maps(sequence.features[i:i + batch_size]) for i in range(0, len(sequence.frames), batch_size)]
+    pose_net.eval()
+    maps = [run_stages(pose_net.backbone, sequence.features[i:i + batch_size], input_level + 1, pose_net.feature_level)
+            for i in range(0, len(sequence.frames), batch_size)]
     return FeatureSequence(sequence.frames, sequence.T_world_cam, torch.cat(maps), sequence.seconds)
 
 
