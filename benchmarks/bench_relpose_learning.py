@@ -45,8 +45,8 @@ from posekit.models import PoseHeadKind
 from posekit.training.frame_data import FrameRange
 from posekit.training.relpose import load_relpose
 from posekit.models.relpose_finetune import stage_parameters
-from posekit.training.relpose_features import (FeatureTrainConfig, head_input_sequence, sequence_frames,
-                                               sequence_through_stages, train_on_cached_features)
+from posekit.training.relpose_features import (FeatureTrainConfig, head_input_sequence, load_feature_sequence,
+                                               sequence_frames, sequence_through_stages, train_on_cached_features)
 from posekit.evaluation.relative_features import GeometricEstimator, evaluate_held_out, format_table
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "7scenes_redkitchen_seq01"
@@ -75,6 +75,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--val-frames", default="700-799")
     parser.add_argument("--test-frames", default="800-999")
     parser.add_argument("--export", default="best", choices=("best", "last"))
+    parser.add_argument("--eval-only", action="store_true",
+                        help="no training: evaluate the models a previous run left in --out/<head>/model.safetensors")
+    parser.add_argument("--translation-shrink", default="",
+                        help="comma-separated factors a: also rows <network>_t*a with the translation times a "
+                             "(shrinkage toward zero motion; choose a on the training frames)")
     parser.add_argument("--compare-model", action="append", default=[], metavar="NAME=MODEL",
                         help="also evaluate an exported model on the same pairs (e.g. the frozen run beside the "
                              "fine-tuned one); it must share the cached frozen encoder stages")
@@ -109,6 +114,11 @@ def main(argv=None) -> dict:
     networks, sequences, val_loss, train_seconds = {}, {}, {}, {}
     for head in heads:
         config = replace(base, head=head, out=str(Path(args.out) / head.value))
+        if args.eval_only:
+            name = head.value + variant_suffix(base)
+            networks[name], sequences[name] = evaluated_model(Path(config.out) / "model.safetensors", frames, config)
+            val_loss[name], train_seconds[name] = _last_val_loss(Path(config.out)), 0.0
+            continue
         result = train_on_cached_features(config, frames)
         model = load_relpose(result.run_dir / "model.safetensors")  # the exported model, as eval reads it
         name = head.value + variant_suffix(base)
@@ -132,6 +142,11 @@ def main(argv=None) -> dict:
         if name != best:
             other = evaluate_held_out(sequences[name], test_frames, distances, {name: networks[name]}, refine_stride=0)
             evaluation.rows[name] = other.rows[name]
+    for factor in (float(a) for a in args.translation_shrink.split(",") if a):
+        for name in list(networks):
+            shrunk = evaluate_held_out(sequences[name], test_frames, distances, {name: networks[name]}, refine_stride=0,
+                                       translation_factor=factor)
+            evaluation.rows[f"{name}_t*{factor:g}"] = shrunk.rows[name]
     print(format_table(evaluation))
     summary: dict = {}
     for d in (10, 20):
@@ -145,6 +160,13 @@ def main(argv=None) -> dict:
                    rows={m: {str(d): s for d, s in rows.items()} for m, rows in evaluation.rows.items()})
     print(json.dumps(summary))
     return summary
+
+
+def evaluated_model(path: Path, frames, config: FeatureTrainConfig):
+    """A previous run's exported model and the maps its head reads (its own encoder's level, from the cache)."""
+    pose_net = load_relpose(path).pose_net
+    sequence = load_feature_sequence(frames, pose_net, tuple(config.image_size), config.cache_dir)
+    return pose_net, sequence
 
 
 def compared_model(path: str, result):

@@ -93,6 +93,11 @@ def test_training_lowers_the_training_loss_and_the_evaluation_has_every_row(tiny
                                    refine_network="pooled", refine_stride=0)
     assert set(evaluation.rows) == {"zero", "constant_velocity", "pooled"}
     assert evaluation.rows["zero"][2]["pairs"] == 6  # orders 64, 66, ..., 78: 8 frames, pairs 2 positions apart
+    # translations shrunk to nothing: the translation errors are zero motion's, the rotations unchanged
+    shrunk = evaluate_held_out(result.sequence, FrameRange(64, 78), (2,), {"pooled": model.pose_net}, refine_stride=0,
+                               translation_factor=0.0)
+    assert shrunk.rows["pooled"][2]["t_median_m"] == pytest.approx(evaluation.rows["zero"][2]["t_median_m"], abs=1e-9)
+    assert shrunk.rows["pooled"][2]["r_median_deg"] == pytest.approx(evaluation.rows["pooled"][2]["r_median_deg"])
 
 
 def test_fine_tuning_trains_the_last_stage_from_the_frozen_run_and_exports_a_loadable_model(tiny_frames, tmp_path):
