@@ -5,6 +5,12 @@ into a feature map once (:class:`~posekit.models.feature_cache.FeatureCache`, on
 (``pooled``, ``spatial`` or ``correlation``, :mod:`posekit.models.relpose_heads`) then trains on pairs of
 cached maps for many epochs in minutes on a CPU.
 
+Fine-tuning (``fine_tune_stages: N``): the encoder's last N stages up to ``feature_level`` train with the head
+(:mod:`posekit.models.relpose_finetune`); the frozen stages' output (level ``feature_level - N``) is what is
+cached, and the N stages run at each step, so this is end-to-end training from images of the partly frozen
+encoder. ``init_from`` starts from another run's model (the frozen-trained head), ``depth_encoder`` puts a
+trained depth network's encoder in place of the ImageNet one.
+
 Pairs: frames of one sequence (one record and camera), target ``i`` and source ``i + d`` for every ``d`` of
 ``distances`` (and ``-d`` with ``both_directions``), both frames inside ``train_frames``; each epoch draws
 ``pairs_per_epoch`` of them at random. Validation (and the exported model's selection with ``export: best``)
