@@ -27,3 +27,15 @@ def test_quick_mode_prints_the_table_and_the_json_line(tmp_path, capsys):
     assert summary["d20_zero_t_median_m"] == summary["rows"]["zero"]["20"]["t_median_m"]
     assert {"zero", "constant_velocity", "pooled", "correlation", "identity+refine", "orb_pnp"} <= set(summary["rows"])
     assert any(line.startswith("zero ") for line in lines)
+
+
+def test_quick_mode_fine_tunes_the_last_stage(tmp_path, capsys):
+    data = require_real_data("7scenes_redkitchen_seq01")
+    spec = importlib.util.spec_from_file_location("bench_relpose_learning", BENCHMARK)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    summary = bench.main(["--quick", "--data", str(data), "--out", str(tmp_path / "out"), "--cache-dir",
+                          str(tmp_path / "cache"), "--heads", "correlation", "--fine-tune-stages", "1",
+                          "--refine-stride", "0"])
+    assert summary["network"] == "correlation_ft1"
+    assert {"zero", "constant_velocity", "correlation_ft1"} == set(summary["rows"])

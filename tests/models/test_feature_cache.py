@@ -91,3 +91,24 @@ def test_a_changed_encoder_or_level_is_a_miss(frames, encoder, tmp_path):
     other_name = FeatureCache(create_backbone("efficientnet_lite0"), level=2, root=root)
     other_name.feature_maps(frames, _loader())
     assert other_name.misses == 3
+
+
+def test_a_miss_with_a_lower_level_cached_runs_the_remaining_stages_only(frames, encoder, tmp_path):
+    root = tmp_path / "features"
+    FeatureCache(encoder, level=2, root=root).feature_maps(frames, _loader())
+    upper = FeatureCache(encoder, level=3, root=root)
+    calls = []
+    upper._compute = lambda *args: calls.append(args)  # the images are not read again
+    maps = upper.feature_maps(frames, _loader())
+    assert not calls and upper.misses == 3
+    with torch.no_grad():
+        direct = encoder.eval().features(torch.stack([_loader().load(f).image for f in frames]), num_levels=4)[3]
+    assert torch.allclose(maps, direct, atol=1e-5)
+    stored = FeatureCache(encoder, level=3, root=root)
+    assert torch.equal(stored.feature_maps(frames, _loader()), maps) and stored.hits == 3
+    # another encoder's lower level is not used
+    torch.manual_seed(1)
+    other = FeatureCache(create_backbone("resnet18"), level=3, root=root)
+    other._compute = lambda frames_, loader: calls.append(len(frames_)) or [torch.zeros(256, 2, 3)] * len(frames_)
+    other.feature_maps(frames, _loader())
+    assert calls == [3]

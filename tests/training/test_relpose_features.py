@@ -12,12 +12,14 @@ from posekit.errors import ConfigError
 from posekit.losses.pose import RelativePoseLoss
 from posekit.models import PoseHeadKind
 from posekit.training.frame_data import FrameRange
-from posekit.training.relpose import load_relpose
+from posekit.training.checkpoints import load_model_file
+from posekit.training.relpose import KIND, load_relpose
 from posekit.training.relpose_features import (
     CachedFeaturePoseModule,
     FeaturePairsDataModule,
     FeatureTrainConfig,
     frame_pairs,
+    head_input_sequence,
     sequence_frames,
     sequence_transform,
     train_on_cached_features,
@@ -91,3 +93,40 @@ def test_training_lowers_the_training_loss_and_the_evaluation_has_every_row(tiny
                                    refine_network="pooled", refine_stride=0)
     assert set(evaluation.rows) == {"zero", "constant_velocity", "pooled"}
     assert evaluation.rows["zero"][2]["pairs"] == 6  # orders 64, 66, ..., 78: 8 frames, pairs 2 positions apart
+    # translations shrunk to nothing: the translation errors are zero motion's, the rotations unchanged
+    shrunk = evaluate_held_out(result.sequence, FrameRange(64, 78), (2,), {"pooled": model.pose_net}, refine_stride=0,
+                               translation_factor=0.0)
+    assert shrunk.rows["pooled"][2]["t_median_m"] == pytest.approx(evaluation.rows["zero"][2]["t_median_m"], abs=1e-9)
+    assert shrunk.rows["pooled"][2]["r_median_deg"] == pytest.approx(evaluation.rows["pooled"][2]["r_median_deg"])
+
+
+def test_fine_tuning_trains_the_last_stage_from_the_frozen_run_and_exports_a_loadable_model(tiny_frames, tmp_path):
+    frozen = train_on_cached_features(_config(tiny_frames, tmp_path, PoseHeadKind.CORRELATION, max_epochs=1))
+    start = load_relpose(frozen.run_dir / "model.safetensors").pose_net.state_dict()
+    config = _config(tiny_frames, tmp_path, PoseHeadKind.CORRELATION, max_epochs=1, fine_tune_stages=1,
+                     init_from=str(frozen.run_dir / "model.safetensors"), export="last", out=str(tmp_path / "tuned"))
+    result = train_on_cached_features(config)
+    assert result.sequence.features.shape[1] == 128  # resnet18 level 2 is cached, level 3 runs at each step
+    metadata = load_model_file(result.run_dir / "model.safetensors", KIND).metadata
+    assert metadata["feature_training"]["fine_tune_stages"] == 1 and not metadata["config"]["freeze_backbone"]
+    model = load_relpose(result.run_dir / "model.safetensors")
+    tuned = model.pose_net.state_dict()
+    changed = {k for k in start if not torch.equal(start[k], tuned[k])}
+    assert changed and all(k.startswith(("backbone.layer3.", "map_head.")) for k in changed)
+    assert any(k.startswith("backbone.layer3.") and k.endswith("weight") for k in changed)
+    assert not any(k.startswith("backbone.layer3.") and "running" in k for k in changed)  # BatchNorm stays fixed
+    # the exported model on images gives what the head gave on the cached prefix + trained stage
+    sequence = head_input_sequence(result.sequence, result.module)
+    assert sequence.features.shape[1] == 256
+    pairs = held_out_pairs(sequence, FrameRange(64, 78), 2)
+    from_maps = network_estimates(model.pose_net, sequence, pairs)
+    loader = FrameLoader(sequence_transform(sequence.frames, (64, 96)), load_depth=False)
+    images = lambda positions: torch.stack([loader.load(sequence.frames[int(p)]).image for p in positions])  # noqa: E731
+    with torch.no_grad():
+        from_images = model.predict_T_src_tgt(images(pairs.sources), images(pairs.targets)).double()
+    assert torch.allclose(from_maps, from_images, atol=1e-5)
+
+
+def test_fine_tune_stages_is_checked():
+    with pytest.raises(ConfigError, match="fine_tune_stages"):
+        FeatureTrainConfig(feature_level=3, fine_tune_stages=4)

@@ -77,15 +77,18 @@ def summarize(T_src_tgt_gt: torch.Tensor, T_src_tgt_est: torch.Tensor) -> dict[s
 
 @torch.no_grad()
 def network_estimates(pose_net: RelativePoseNet, sequence: FeatureSequence, pairs: HeldOutPairs,
-                      batch_size: int = 256) -> torch.Tensor:
-    """``(M, 4, 4)`` float64 ``T_src_tgt`` of a late-fusion network from the cached maps of the pairs."""
+                      batch_size: int = 256, translation_factor: float = 1.0) -> torch.Tensor:
+    """``(M, 4, 4)`` float64 ``T_src_tgt`` of a late-fusion network from the cached maps of the pairs; the
+    translations times ``translation_factor`` (below 1: shrunk toward zero motion's)."""
     pose_net.eval()
     out = []
     for start in range(0, pairs.targets.numel(), batch_size):
         t = pairs.targets[start:start + batch_size]
         s = pairs.sources[start:start + batch_size]
         out.append(pose_net.forward_maps(sequence.features[s], sequence.features[t]).T_src_tgt().double())
-    return torch.cat(out)
+    out = torch.cat(out)
+    out[:, :3, 3] *= translation_factor
+    return out
 
 
 class GeometricEstimator:
@@ -155,7 +158,8 @@ class HeldOutEvaluation:
 
 def evaluate_held_out(sequence: FeatureSequence, test_frames: FrameRange, distances: Sequence[int],
                       networks: dict[str, RelativePoseNet], refine_network: str | None = None,
-                      refine_stride: int = 4, geometric: GeometricEstimator | None = None) -> HeldOutEvaluation:
+                      refine_stride: int = 4, geometric: GeometricEstimator | None = None,
+                      translation_factor: float = 1.0) -> HeldOutEvaluation:
     """Evaluate the trivial estimates, ``networks`` and (unless ``refine_stride`` is 0) the refinement rows.
 
     Args:
@@ -166,6 +170,7 @@ def evaluate_held_out(sequence: FeatureSequence, test_frames: FrameRange, distan
         refine_network: the network whose estimates start the ``<name>+refine`` row (default: none).
         refine_stride: refinement rows on every ``refine_stride``-th pair (0: no refinement rows).
         geometric: the direct / ORB estimator (default: built on ``sequence`` at 240 x 320).
+        translation_factor: the networks' translations times this factor (:func:`network_estimates`).
     """
     evaluation = HeldOutEvaluation(refine_stride=refine_stride)
     if refine_stride > 0 and geometric is None:
@@ -176,7 +181,7 @@ def evaluate_held_out(sequence: FeatureSequence, test_frames: FrameRange, distan
         evaluation.add("constant_velocity", d, summarize(pairs.T_src_tgt, constant_velocity(sequence.T_world_cam, pairs.targets, d)))
         estimates = {}
         for name, net in networks.items():
-            estimates[name] = network_estimates(net, sequence, pairs)
+            estimates[name] = network_estimates(net, sequence, pairs, translation_factor=translation_factor)
             evaluation.add(name, d, summarize(pairs.T_src_tgt, estimates[name]))
         if refine_stride <= 0:
             continue

@@ -6,7 +6,9 @@ One entry per frame, in the user cache folder (``default_cache_dir() / "features
 The key holds everything that changes the features: the encoder's name, input channels and a digest of all
 its weights and buffers (:func:`encoder_digest`), the feature level, the input normalisation, the frame
 transform (image size, crop, image mode) and the image file's identity (absolute path, size, ``mtime_ns``).
-The encoder always runs in eval mode (BatchNorm running statistics), without gradients.
+The encoder always runs in eval mode (BatchNorm running statistics), without gradients. A missing entry whose
+frame has a lower level of the same encoder cached is computed from that map through the remaining stages
+(:func:`~posekit.models.relpose_finetune.run_stages`; the same values up to float rounding), not from the image.
 
 Example:
     >>> cache = FeatureCache(create_backbone("efficientnet_lite0", pretrained=True), level=3)  # doctest: +SKIP
@@ -28,6 +30,7 @@ from posekit.data.loader import FrameLoader
 from posekit.data.records import FrameRecord
 from posekit.errors import FileFormatError
 from posekit.models.backbones import Backbone
+from posekit.models.relpose_finetune import run_stages
 
 # Bump when the content or layout of feature entries changes.
 FEATURE_CACHE_VERSION = 1
@@ -65,15 +68,15 @@ class FeatureCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, frame: FrameRecord, loader: FrameLoader) -> str:
-        """The cache key of ``frame``'s features when loaded by ``loader``."""
+    def key(self, frame: FrameRecord, loader: FrameLoader, level: int | None = None) -> str:
+        """The cache key of ``frame``'s features (at ``level``, default the cache's) when loaded by ``loader``."""
         config = {
             "kind": "feature_maps",
             "version": FEATURE_CACHE_VERSION,
             "encoder": self.encoder.name,
             "in_channels": self.encoder.in_channels,
             "weights_sha256": self.digest,
-            "level": self.level,
+            "level": self.level if level is None else int(level),
             "normalisation": [self.encoder.input_mean.flatten().tolist(), self.encoder.input_std.flatten().tolist()],
             "transform": loader.transform.config(),
         }
@@ -93,6 +96,30 @@ class FeatureCache:
             self.encoder.train(was_training)
         return [m.clone().contiguous() for m in maps]
 
+    @torch.no_grad()
+    def _from_lower_levels(self, frames, loader, keys, maps, missing: list[int]) -> list[int]:
+        """Fill (and store) the missing maps whose frame has a lower level cached; returns those still missing."""
+        was_training = self.encoder.training
+        self.encoder.eval()
+        try:
+            for lower in range(self.level - 1, -1, -1):
+                found = []
+                for i in missing:
+                    entry = self.store.load(self.key(frames[i], loader, lower))
+                    if entry is not None:
+                        found.append((i, entry["features"]))
+                for start in range(0, len(found), self.batch_size):
+                    chunk = found[start:start + self.batch_size]
+                    out = run_stages(self.encoder, torch.stack([m for _, m in chunk]), lower + 1, self.level)
+                    for (i, _), features in zip(chunk, out):
+                        maps[i] = features.clone().contiguous()
+                        self.store.store(keys[i], {"features": maps[i]})
+                done = {i for i, _ in found}
+                missing = [i for i in missing if i not in done]
+        finally:
+            self.encoder.train(was_training)
+        return missing
+
     def feature_maps(self, frames: Sequence[FrameRecord], loader: FrameLoader) -> torch.Tensor:
         """``(N, C, h, w)`` float32 feature maps of ``frames`` in order, read from the cache or computed (and
         stored) for the frames not there yet.
@@ -111,6 +138,7 @@ class FeatureCache:
                 missing.append(i)
         self.hits += len(frames) - len(missing)
         self.misses += len(missing)
+        missing = self._from_lower_levels(frames, loader, keys, maps, missing)
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start:start + self.batch_size]
             for i, features in zip(chunk, self._compute([frames[i] for i in chunk], loader)):

@@ -5,6 +5,12 @@ into a feature map once (:class:`~posekit.models.feature_cache.FeatureCache`, on
 (``pooled``, ``spatial`` or ``correlation``, :mod:`posekit.models.relpose_heads`) then trains on pairs of
 cached maps for many epochs in minutes on a CPU.
 
+Fine-tuning (``fine_tune_stages: N``): the encoder's last N stages up to ``feature_level`` train with the head
+(:mod:`posekit.models.relpose_finetune`); the frozen stages' output (level ``feature_level - N``) is what is
+cached, and the N stages run at each step, so this is end-to-end training from images of the partly frozen
+encoder. ``init_from`` starts from another run's model (the frozen-trained head), ``depth_encoder`` puts a
+trained depth network's encoder in place of the ImageNet one.
+
 Pairs: frames of one sequence (one record and camera), target ``i`` and source ``i + d`` for every ``d`` of
 ``distances`` (and ``-d`` with ``both_directions``), both frames inside ``train_frames``; each epoch draws
 ``pairs_per_epoch`` of them at random. Validation (and the exported model's selection with ``export: best``)
@@ -37,14 +43,16 @@ from posekit.losses.pose import RelativePoseLoss
 from posekit.metrics.relative_motion import pair_indices
 from posekit.models import BackboneName, PoseHeadKind, RelativePoseNet
 from posekit.models.feature_cache import FeatureCache
+from posekit.models.relpose_finetune import cache_level, check_fine_tune_stages, run_stages, unfreeze_last_stages
 from posekit.geometry import relative_pose
 from posekit.metrics.pair_errors import pair_errors
 from posekit.training.checkpoints import KIND_KEY
-from posekit.training.common import OptimizerKind, ScheduleKind, configure_optimization, cover_and_crop
+from posekit.training.common import (OptimizerKind, ScheduleKind, configure_optimization, cover_and_crop, make_optimizer,
+                                     make_schedule)
 from posekit.training.config import config_to_dict, resolve_config
 from posekit.training.frame_data import FrameRange
 from posekit.training.options import TrainerOptions, option
-from posekit.training.relpose import KIND, RelativePoseTrainConfig, build_pose_net
+from posekit.training.relpose import KIND, RelativePoseTrainConfig, build_pose_net, load_relpose
 from posekit.training.run_export import ExportChoice, fit_and_export
 
 
@@ -71,6 +79,12 @@ class FeatureTrainConfig(TrainerOptions):
     pairs_per_epoch: int = option(4096, "training pairs drawn per epoch")
     batch_size: int = option(64, "pairs per batch")
     beta: float = option(1.0, "weight of the rotation term of the L1 (t, omega) loss")
+    fine_tune_stages: int = option(0, "train the encoder's last N stages up to feature_level too (0: frozen); "
+                                      "level feature_level - N is cached and the N stages run at each step")
+    fine_tune_lr_factor: float = option(0.1, "learning rate of the fine-tuned encoder stages, as a factor on lr")
+    init_from: str | None = option(None, "a relative-pose model file (same head and encoder) whose weights start "
+                                         "the network, e.g. the frozen-encoder run's model.safetensors")
+    depth_encoder: str | None = option(None, "a trained depth model: its encoder's features instead of ImageNet's")
     # Shared options with another default here.
     optimizer: OptimizerKind = option(OptimizerKind.ADAMW)
     lr: float = option(1e-3)
@@ -90,6 +104,9 @@ class FeatureTrainConfig(TrainerOptions):
         train, val = FrameRange.parse(self.train_frames), FrameRange.parse(self.val_frames)
         if train.first <= val.last and val.first <= train.last:
             raise ConfigError(f"train_frames {train} and val_frames {val} overlap")
+        check_fine_tune_stages(self.feature_level, self.fine_tune_stages)
+        if self.fine_tune_lr_factor <= 0:
+            raise ConfigError(f"fine_tune_lr_factor: expected > 0, got {self.fine_tune_lr_factor}")
         if not self.distances or 0 in self.distances or not self.val_distances or min(self.val_distances) <= 0:
             raise ConfigError(f"distances: expected non-zero training and positive validation distances, got "
                               f"{self.distances} and {self.val_distances}")
@@ -100,7 +117,8 @@ class FeatureTrainConfig(TrainerOptions):
             dataset=self.dataset, data=self.data, records=self.records, train_frames=self.train_frames,
             test_frames=self.val_frames, image_size=tuple(self.image_size), backbone=self.backbone,
             pretrained=self.pretrained, head=self.head, hidden=tuple(self.hidden), output_scale=self.output_scale,
-            dropout=self.dropout, freeze_backbone=True, feature_level=self.feature_level,
+            dropout=self.dropout, freeze_backbone=self.fine_tune_stages == 0, feature_level=self.feature_level,
+            depth_encoder=self.depth_encoder,
             distance=max(self.val_distances), beta=self.beta, seed=self.seed, out=self.out, progress=self.progress,
         )
 
@@ -147,11 +165,12 @@ def sequence_frames(dataset: str, data: str | Path, records: str | None = None) 
 
 
 def load_feature_sequence(frames: list[FrameRecord], pose_net: RelativePoseNet, image_size: tuple[int, int],
-                          cache_dir: str | Path | None) -> FeatureSequence:
-    """Feature maps of ``frames`` at ``pose_net``'s level, through the feature cache (``cache_dir/features``)."""
+                          cache_dir: str | Path | None, level: int | None = None) -> FeatureSequence:
+    """Feature maps of ``frames`` at ``pose_net``'s level (or at ``level``: the frozen part's output when the
+    last stages are fine-tuned), through the feature cache (``cache_dir/features``)."""
     start = time.perf_counter()
     transform = sequence_transform(frames, image_size)
-    cache = FeatureCache(pose_net.backbone, pose_net.feature_level,
+    cache = FeatureCache(pose_net.backbone, pose_net.feature_level if level is None else level,
                          None if cache_dir is None else Path(cache_dir) / "features")
     features = cache.feature_maps(frames, FrameLoader(transform, load_depth=False))
     poses = torch.stack([f.T_world_cam for f in frames]).double()
@@ -220,10 +239,21 @@ class CachedFeaturePoseModule(L.LightningModule):
         self.save_hyperparameters({KIND_KEY: KIND, "config": config_to_dict(relpose),
                                    "feature_training": config_to_dict(config)})
         self.pose_net = build_pose_net(relpose, pretrained)
+        if config.init_from is not None:
+            self.pose_net.load_state_dict(load_relpose(config.init_from).pose_net.state_dict())
+        self.input_level = cache_level(self.pose_net.feature_level, config.fine_tune_stages)
+        self.encoder_parameters = unfreeze_last_stages(self.pose_net.backbone, self.pose_net.feature_level,
+                                                       config.fine_tune_stages)
         self.loss = RelativePoseLoss(beta=config.beta)
 
+    def head_maps(self, maps: torch.Tensor) -> torch.Tensor:
+        """``(B, C, h, w)`` cached maps (level :attr:`input_level`) -> the head's input maps (level
+        ``feature_level``) through the fine-tuned stages; the maps themselves without fine-tuning."""
+        return run_stages(self.pose_net.backbone, maps, self.input_level + 1, self.pose_net.feature_level)
+
     def _terms(self, batch: dict):
-        out = self.pose_net.forward_maps(batch["source_map"], batch["target_map"])
+        source, target = self.head_maps(torch.cat((batch["source_map"], batch["target_map"]))).chunk(2)
+        out = self.pose_net.forward_maps(source, target)
         return out, self.loss(out.vector, batch["T_src_tgt"])
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -243,7 +273,15 @@ class CachedFeaturePoseModule(L.LightningModule):
         self.log("val/r_err_deg", errors.rotation_deg.mean().float(), batch_size=size)
 
     def configure_optimizers(self):
-        return configure_optimization(self.pose_net.parameters(), self.train_config)
+        config = self.train_config
+        encoder = {id(p) for p in self.encoder_parameters}
+        head = [p for p in self.pose_net.parameters() if p.requires_grad and id(p) not in encoder]
+        if not self.encoder_parameters:
+            return configure_optimization(head, config)
+        optimizer = make_optimizer(head, config.optimizer, config.lr, config.weight_decay)
+        optimizer.add_param_group({"params": self.encoder_parameters, "lr": config.lr * config.fine_tune_lr_factor})
+        schedule = make_schedule(optimizer, config.lr_schedule, config.max_epochs)
+        return optimizer if schedule is None else {"optimizer": optimizer, "lr_scheduler": schedule}
 
 
 class FeaturePairsDataModule(L.LightningDataModule):
@@ -286,11 +324,33 @@ def train_on_cached_features(config: FeatureTrainConfig, frames: list[FrameRecor
     L.seed_everything(config.seed, workers=True, verbose=False)
     frames = frames if frames is not None else sequence_frames(config.dataset, config.data, config.records)
     module = CachedFeaturePoseModule(config)
-    sequence = load_feature_sequence(frames, module.pose_net, tuple(config.image_size), config.cache_dir)
+    sequence = load_feature_sequence(frames, module.pose_net, tuple(config.image_size), config.cache_dir,
+                                     level=module.input_level)
     data = FeaturePairsDataModule(config, sequence)
     start = time.perf_counter()
     run_dir = fit_and_export(config, KIND, module, data, monitor="val/loss")
     return FeatureTrainingResult(run_dir, module, sequence, sequence.seconds, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def head_input_sequence(sequence: FeatureSequence, module: CachedFeaturePoseModule, batch_size: int = 64) -> FeatureSequence:
+    """``sequence`` with its cached maps run through ``module``'s fine-tuned stages (in eval mode): the maps its
+    head reads, for :func:`posekit.evaluation.relative_features.evaluate_held_out`; ``sequence`` itself without
+    fine-tuning."""
+    return sequence_through_stages(sequence, module.pose_net, module.input_level, batch_size)
+
+
+@torch.no_grad()
+def sequence_through_stages(sequence: FeatureSequence, pose_net: RelativePoseNet, input_level: int,
+                            batch_size: int = 64) -> FeatureSequence:
+    """``sequence`` (maps of level ``input_level``) with its maps run through ``pose_net``'s encoder stages
+    ``input_level + 1 .. feature_level`` in eval mode; ``sequence`` itself when there are none."""
+    if input_level == pose_net.feature_level:
+        return sequence
+    pose_net.eval()
+    maps = [run_stages(pose_net.backbone, sequence.features[i:i + batch_size], input_level + 1, pose_net.feature_level)
+            for i in range(0, len(sequence.frames), batch_size)]
+    return FeatureSequence(sequence.frames, sequence.T_world_cam, torch.cat(maps), sequence.seconds)
 
 
 def resolve_feature_config(yaml_path: str | Path | None = None, **overrides) -> FeatureTrainConfig:
