@@ -12,7 +12,17 @@ and 20 beside zero motion and (oracle) constant velocity (:func:`posekit.evaluat
 Prints the motion statistics (real and rendered, per distance), the table and, last, one JSON line. JSON keys:
 ``dD_M_t_median_m`` and ``dD_M_r_median_deg`` for every test distance ``D`` (5, 10, 20; 10 and 20 in ``--quick``)
 and method ``M`` in ``zero``, ``constant_velocity``, ``scratch`` (no pre-training), ``pretrained`` (pre-trained
-only, zero-shot on real frames) and ``finetuned`` (pre-trained + fine-tuned); ``synth_val`` (medians
+only, zero-shot on real frames) and ``finetuned`` (pre-trained + fine-tuned), i.e. ``d5_zero_t_median_m``,
+``d5_zero_r_median_deg``, ``d5_constant_velocity_t_median_m``, ``d5_constant_velocity_r_median_deg``,
+``d5_scratch_t_median_m``, ``d5_scratch_r_median_deg``, ``d5_pretrained_t_median_m``,
+``d5_pretrained_r_median_deg``, ``d5_finetuned_t_median_m``, ``d5_finetuned_r_median_deg``, the same ten for ``d10_``
+(``d10_zero_t_median_m``, ``d10_zero_r_median_deg``, ``d10_constant_velocity_t_median_m``,
+``d10_constant_velocity_r_median_deg``, ``d10_scratch_t_median_m``, ``d10_scratch_r_median_deg``,
+``d10_pretrained_t_median_m``, ``d10_pretrained_r_median_deg``, ``d10_finetuned_t_median_m``,
+``d10_finetuned_r_median_deg``) and for ``d20_`` (``d20_zero_t_median_m``, ``d20_zero_r_median_deg``,
+``d20_constant_velocity_t_median_m``, ``d20_constant_velocity_r_median_deg``, ``d20_scratch_t_median_m``,
+``d20_scratch_r_median_deg``, ``d20_pretrained_t_median_m``, ``d20_pretrained_r_median_deg``,
+``d20_finetuned_t_median_m``, ``d20_finetuned_r_median_deg``); ``synth_val`` (medians
 ``zero_t_median_m``, ``zero_r_median_deg``, ``pretrained_t_median_m``, ``pretrained_r_median_deg`` on the
 rendered validation pairs), ``motion`` (``real`` and ``rendered`` statistics per distance), ``pairs``,
 ``val_pairs``, ``render_seconds``, ``pretrain_feature_seconds``, ``pretrain_seconds``, ``finetune_seconds``,
