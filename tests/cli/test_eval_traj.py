@@ -119,3 +119,22 @@ def test_statistics_that_overflow_are_refused_not_printed_as_infinity(tmp_path):
         assert all(map(math.isfinite, json.loads(result.stdout).values()))
     else:
         assert result.exit_code == 2 and result.output.startswith("posekit: error:")
+
+
+def test_timestamps_option_chooses_the_accepted_order(tum_pair, tmp_path):
+    """A repeated estimate timestamp is kept by default (as evo reads it), refused with --timestamps strict
+    (naming file and line); timestamps that go back are refused unless --timestamps sort."""
+    gt, est = tum_pair
+    lines = est.read_text().splitlines()
+    stamp = lines[5].split()[0]
+    repeated = lines[:6] + [" ".join([stamp, *lines[6].split()[1:]])] + lines[7:]
+    (tmp_path / "repeat.txt").write_text("\n".join(repeated) + "\n")
+    assert run(gt, tmp_path / "repeat.txt", "--json").exit_code == 0
+    strict = run(gt, tmp_path / "repeat.txt", "--timestamps", "strict", "--json")
+    assert strict.exit_code == 2 and "repeat.txt:" in strict.output
+    swapped = lines[:5] + [lines[6], lines[5]] + lines[7:]
+    (tmp_path / "swapped.txt").write_text("\n".join(swapped) + "\n")
+    assert run(gt, tmp_path / "swapped.txt", "--json").exit_code == 2
+    sorted_run = run(gt, tmp_path / "swapped.txt", "--timestamps", "sort", "--json")
+    assert sorted_run.exit_code == 0, sorted_run.output
+    assert json.loads(sorted_run.stdout)["rmse"] == pytest.approx(json.loads(run(gt, est, "--json").stdout)["rmse"], abs=1e-9)

@@ -18,6 +18,7 @@ import click
 from posekit.errors import TrajectoryError
 from posekit.metrics import AlignmentType, KittiAlignment, PoseRelation, evaluate_kitti_odometry, save_record
 from posekit.metrics.sync import DEFAULT_MAX_DIFF
+from posekit.metrics.trajectory_files import TimestampOrder
 from posekit.metrics.trajectory_eval import (
     RELATION_NAMES,
     UNIT_NAMES,
@@ -85,6 +86,9 @@ def _kitti(traj_ref, traj_est, alignment: AlignmentType) -> tuple[dict[str, floa
               help="Largest time difference (s) of associated poses (tum, euroc).")
 @click.option("--t-offset", "--t_offset", type=float, default=0.0, show_default=True,
               help="Seconds added to the estimate's timestamps.")
+@click.option("--timestamps", "timestamp_order", type=click.Choice([o.value for o in TimestampOrder]), default="repeats",
+              show_default=True, help="Timestamp order a TUM/EuRoC file may have: repeats (never back; a repeated "
+                                      "stamp is kept, as evo does), strict (increasing) or sort (sorted on reading).")
 @click.option("--t-start", "--t_start", type=float, default=None, help="Use only poses at or after this time (s).")
 @click.option("--t-end", "--t_end", type=float, default=None, help="Use only poses at or before this time (s).")
 @click.option("--save-results", "--save_results", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -95,13 +99,15 @@ def _kitti(traj_ref, traj_est, alignment: AlignmentType) -> tuple[dict[str, floa
 def command(gt: Path, est: Path, file_format: str, metric: str, relation: str | None, rotation: bool, alignment: str,
             origin: bool, n_align: int | None, delta: float, delta_unit: str, all_pairs: bool,
             pairs_from_reference: bool, sync: str, max_diff: float, t_offset: float, t_start: float | None,
-            t_end: float | None, save_results: Path | None, plot_path: Path | None, as_json: bool) -> None:
+            t_end: float | None, timestamp_order: str, save_results: Path | None, plot_path: Path | None,
+            as_json: bool) -> None:
     """Evaluate the trajectory EST against the ground truth GT (APE, RPE or KITTI statistics)."""
     if rotation and relation not in (None, "angle_deg"):
         raise TrajectoryError(f"--rotation means -r angle_deg; it contradicts -r {relation}")
     fmt = TrajectoryFormat(file_format)
     options = SyncOptions(SyncMethod(sync), max_diff, t_offset, t_start, t_end)
-    traj_ref, traj_est = read_trajectory(gt, fmt, True), read_trajectory(est, fmt, False)
+    order = TimestampOrder(timestamp_order)
+    traj_ref, traj_est = read_trajectory(gt, fmt, True, order), read_trajectory(est, fmt, False, order)
     align = AlignmentType(alignment)
     if metric == "kitti":
         if fmt is not TrajectoryFormat.kitti or save_results or plot_path or origin:

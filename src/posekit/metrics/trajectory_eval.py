@@ -26,7 +26,7 @@ from posekit.metrics.sync import (
     crop_to_time_range,
 )
 from posekit.metrics.trajectory import Trajectory
-from posekit.metrics.trajectory_files import associate_kitti, read_euroc_csv, read_kitti, read_tum
+from posekit.metrics.trajectory_files import TimestampOrder, associate_kitti, read_euroc_csv, read_kitti, read_tum
 
 
 class TrajectoryFormat(Enum):
@@ -74,13 +74,15 @@ class SyncOptions:
     t_end: float | None = None
 
 
-def read_trajectory(path: str | Path, file_format: TrajectoryFormat, is_reference: bool) -> Trajectory:
-    """One file in ``file_format`` (for ``euroc`` only the reference is a CSV, the estimate is TUM)."""
+def read_trajectory(path: str | Path, file_format: TrajectoryFormat, is_reference: bool,
+                    timestamps: TimestampOrder = TimestampOrder.repeats) -> Trajectory:
+    """One file in ``file_format`` (for ``euroc`` only the reference is a CSV, the estimate is TUM);
+    ``timestamps`` says which timestamp orders a timestamped file may have (:class:`TimestampOrder`)."""
     if file_format is TrajectoryFormat.kitti:
         return read_kitti(path)
     if file_format is TrajectoryFormat.euroc and is_reference:
-        return read_euroc_csv(path)
-    return read_tum(path)
+        return read_euroc_csv(path, timestamps)
+    return read_tum(path, timestamps)
 
 
 def synchronise(traj_ref: Trajectory, traj_est: Trajectory, file_format: TrajectoryFormat, sync: SyncOptions):
