@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from scipy.spatial.transform import Rotation
 
 from posekit.cli import cli
-from posekit.metrics import Trajectory, read_frame_pose_folder, read_kitti, read_tum, write_tum
+from posekit.metrics import Trajectory, read_euroc_csv, read_frame_pose_folder, read_kitti, read_tum, write_tum
 from tests.metrics.helpers import random_trajectory
 
 
@@ -45,6 +45,21 @@ def test_convert_kitti_to_tum_to_7scenes_keeps_poses(trajectories_dir, tmp_path)
     np.testing.assert_allclose(frames.poses.numpy(), kitti.poses.numpy(), atol=1e-5)
     out = run("traj", "convert", evo / "V102_groundtruth.csv", tmp_path / "v.kitti", "--from", "euroc", "--to", "kitti")
     assert out.exit_code == 0 and (tmp_path / "v_times.txt").exists()
+
+
+
+def test_convert_euroc_round_trip_and_euroc_needs_times(trajectories_dir, tmp_path):
+    """EuRoC CSV -> EuRoC CSV keeps poses and (nanosecond) timestamps; a KITTI file without --times cannot
+    become EuRoC."""
+    evo = trajectories_dir / "evo_test_data"
+    source = read_euroc_csv(evo / "V102_groundtruth.csv")
+    out = run("traj", "convert", evo / "V102_groundtruth.csv", tmp_path / "v.csv", "--from", "euroc", "--to", "euroc")
+    assert out.exit_code == 0, out.output
+    again = read_euroc_csv(tmp_path / "v.csv")
+    assert torch.equal(again.timestamps, source.timestamps)  # the same integer nanoseconds, read the same way
+    np.testing.assert_allclose(again.poses.numpy(), source.poses.numpy(), atol=1e-12)
+    refused = run("traj", "convert", evo / "KITTI_00_ORB.txt", tmp_path / "k.csv", "--from", "kitti", "--to", "euroc")
+    assert refused.exit_code == 2 and "EuRoC files need timestamps" in refused.output
 
 
 def test_transform_by_matrix_and_by_alignment(tmp_path):

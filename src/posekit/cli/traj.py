@@ -95,8 +95,7 @@ def transform(source: Path, target: Path, file_format: str, matrix: str | None, 
             _, similarity = align_trajectory(est_matched, ref_matched, AlignmentType(alignment))
             moved, scale = apply_similarity(traj, similarity), similarity.scale
         how = f"{alignment} alignment to {reference}, scale {scale:.6g}"
-    out_format = file_format if file_format != "euroc" else "tum"
-    click.echo(f"wrote {write_any(target, moved, out_format)} ({how})")
+    click.echo(f"wrote {write_any(target, moved, file_format)} ({how})")
 
 
 @command.command("merge")

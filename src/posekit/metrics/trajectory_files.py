@@ -461,6 +461,22 @@ def read_euroc_csv(path: str | Path, timestamps: TimestampOrder = TimestampOrder
     return Trajectory(poses[order], table[order, 0] / 1e9)
 
 
+EUROC_HEADER = "#timestamp [ns], p_RS_R_x [m], p_RS_R_y [m], p_RS_R_z [m], q_RS_w [], q_RS_x [], q_RS_y [], q_RS_z []\n"
+
+
+def write_euroc_csv(path: str | Path, traj: Trajectory) -> None:
+    """Write ``traj`` as an EuRoC ground-truth CSV (``t[ns], px, py, pz, qw, qx, qy, qz``; needs timestamps),
+    atomically. Seconds become integer nanoseconds (``round(t * 1e9)``), so :func:`read_euroc_csv` reads the
+    times back to within float64's resolution at that magnitude (about 0.3 microseconds for Unix times)."""
+    if traj.timestamps is None:
+        raise FileFormatError(path, "EuRoC files need timestamps; the trajectory has none")
+    quaternion_wxyz = matrix_to_quaternion(traj.rotations)
+    with atomic_open(path, "w") as handle:
+        handle.write(EUROC_HEADER)
+        for stamp, position, quaternion in zip(traj.timestamps.tolist(), traj.positions.tolist(), quaternion_wxyz.tolist()):
+            handle.write(",".join([str(round(stamp * 1e9)), *(_format_number(v) for v in (*position, *quaternion))]) + "\n")
+
+
 # ----------------------------------------------------------------------------------------------------------
 # visloc (pseudo ground truth and estimates of Brachmann et al., ICCV 2021)
 # ----------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from posekit.metrics.trajectory_files import (
     read_kitti,
     read_kitti_times,
     read_tum,
+    write_euroc_csv,
     write_kitti,
     write_kitti_times,
     write_pose_matrix_file,
@@ -26,7 +27,7 @@ from posekit.metrics.trajectory_files import (
 )
 
 READ_FORMATS = ("tum", "kitti", "euroc", "7scenes")
-WRITE_FORMATS = ("tum", "kitti", "7scenes")
+WRITE_FORMATS = ("tum", "kitti", "euroc", "7scenes")
 
 
 def read_any(path: str | Path, file_format: str, times: str | Path | None = None) -> Trajectory:
@@ -50,6 +51,7 @@ def read_any(path: str | Path, file_format: str, times: str | Path | None = None
 
 def write_any(path: str | Path, traj: Trajectory, file_format: str) -> Path:
     """Write ``traj`` in ``file_format``. TUM needs timestamps (the frame index is used when there are none);
+    EuRoC needs real timestamps (refused without);
     KITTI writes ``<stem>_times.txt`` beside the file when there are timestamps; 7-Scenes writes a folder."""
     path = Path(path)
     if file_format == "tum":
@@ -59,6 +61,10 @@ def write_any(path: str | Path, traj: Trajectory, file_format: str) -> Path:
         write_kitti(path, traj)
         if traj.timestamps is not None:
             write_kitti_times(path.with_name(f"{path.stem}_times.txt"), traj.timestamps)
+    elif file_format == "euroc":
+        if traj.timestamps is None:
+            raise TrajectoryError(f"{path}: EuRoC files need timestamps; the input has none (KITTI: give --times)")
+        write_euroc_csv(path, traj)
     elif file_format == "7scenes":
         path.mkdir(parents=True, exist_ok=True)
         for i, pose in enumerate(traj.poses):
