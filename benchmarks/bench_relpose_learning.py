@@ -48,6 +48,7 @@ from posekit.models.relpose_finetune import stage_parameters
 from posekit.training.relpose_features import (FeatureTrainConfig, head_input_sequence, load_feature_sequence,
                                                sequence_frames, sequence_through_stages, train_on_cached_features)
 from posekit.evaluation.relative_features import GeometricEstimator, evaluate_held_out, format_table
+from posekit.viz.training_curves import lowest_logged_value
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "7scenes_redkitchen_seq01"
 
@@ -117,7 +118,7 @@ def main(argv=None) -> dict:
         if args.eval_only:
             name = head.value + variant_suffix(base)
             networks[name], sequences[name] = evaluated_model(Path(config.out) / "model.safetensors", frames, config)
-            val_loss[name], train_seconds[name] = _last_val_loss(Path(config.out)), 0.0
+            val_loss[name], train_seconds[name] = lowest_logged_value(config.out, "val/loss"), 0.0
             continue
         result = train_on_cached_features(config, frames)
         model = load_relpose(result.run_dir / "model.safetensors")  # the exported model, as eval reads it
@@ -126,7 +127,7 @@ def main(argv=None) -> dict:
         result.module.pose_net.load_state_dict(model.pose_net.state_dict())
         sequences[name] = head_input_sequence(result.sequence, result.module)
         networks[name] = model.pose_net
-        metrics = _last_val_loss(result.run_dir)
+        metrics = lowest_logged_value(result.run_dir, "val/loss")
         val_loss[name] = metrics
         train_seconds[name] = result.feature_seconds + result.fit_seconds
         print(f"{name}: features {result.feature_seconds:.0f} s, training {result.fit_seconds:.0f} s, "
@@ -184,19 +185,6 @@ def variant_suffix(config: FeatureTrainConfig) -> str:
     """``_depth``, ``_random`` or ``""`` for the encoder, then ``_ft<N>`` when its last N stages were trained."""
     encoder = "_depth" if config.depth_encoder else ("" if config.pretrained else "_random")
     return encoder + (f"_ft{config.fine_tune_stages}" if config.fine_tune_stages else "")
-
-
-def _last_val_loss(run_dir: Path) -> float:
-    """The best ``val/loss`` of the run (the selection criterion of ``export: best``), from its CSV log."""
-    import csv
-
-    best = float("inf")
-    for path in sorted(Path(run_dir, "logs").rglob("metrics.csv")):
-        with path.open() as handle:
-            for row in csv.DictReader(handle):
-                if row.get("val/loss"):
-                    best = min(best, float(row["val/loss"]))
-    return best
 
 
 if __name__ == "__main__":

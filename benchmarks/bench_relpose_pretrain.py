@@ -44,7 +44,6 @@ existing model as the scratch row instead of training one.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -61,6 +60,7 @@ from posekit.training.frame_data import FrameRange
 from posekit.training.relpose import load_relpose
 from posekit.training.relpose_features import FeatureSequence, FeatureTrainConfig, sequence_frames
 from posekit.training.relpose_pretrain import finetune_on_frames, pair_set_features, pretrain_on_pairs
+from posekit.viz.training_curves import lowest_logged_value
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "7scenes_redkitchen_seq01"
 TRAIN_DISTANCES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 23, 26)
@@ -93,16 +93,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-scratch", action="store_true", help="no scratch row")
     parser.add_argument("--quick", action="store_true")
     return parser.parse_args(argv)
-
-
-def _best_val_loss(run_dir: Path) -> float:
-    best = float("inf")
-    for path in sorted(Path(run_dir, "logs").rglob("metrics.csv")):
-        with path.open() as handle:
-            for row in csv.DictReader(handle):
-                if row.get("val/loss"):
-                    best = min(best, float(row["val/loss"]))
-    return best
 
 
 def _rendered_statistics(pair_set, distances) -> dict[int, dict[str, float]]:
@@ -169,14 +159,15 @@ def main(argv=None) -> dict:
 
     finetuned = finetune_on_frames(replace(base, out=str(out / "finetune"), lr=args.finetune_lr), pretrained_model, frames)
     networks["finetuned"] = load_relpose(finetuned.run_dir / "model.safetensors").pose_net
-    val_loss = {"pretrained": _best_val_loss(pretrained.run_dir), "finetuned": _best_val_loss(finetuned.run_dir)}
+    val_loss = {"pretrained": lowest_logged_value(pretrained.run_dir, "val/loss"),
+                "finetuned": lowest_logged_value(finetuned.run_dir, "val/loss")}
     scratch_seconds = 0.0
     if args.scratch_model:
         networks["scratch"] = load_relpose(args.scratch_model).pose_net
     elif not args.no_scratch:
         scratch = finetune_on_frames(replace(base, out=str(out / "scratch")), None, frames)
         networks["scratch"] = load_relpose(scratch.run_dir / "model.safetensors").pose_net
-        val_loss["scratch"] = _best_val_loss(scratch.run_dir)
+        val_loss["scratch"] = lowest_logged_value(scratch.run_dir, "val/loss")
         scratch_seconds = scratch.fit_seconds
     networks = {name: networks[name] for name in ("scratch", "pretrained", "finetuned") if name in networks}
     evaluation = evaluate_held_out(finetuned.sequence, test_frames, test_distances, networks, refine_stride=0)

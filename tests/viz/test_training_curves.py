@@ -8,6 +8,7 @@ import pytest
 from posekit.errors import FileFormatError, ShapeError
 from posekit.viz.canvas import figure_to_array
 from posekit.viz.training_curves import (
+    lowest_logged_value,
     panel_name,
     plot_training_curves,
     read_lightning_metrics,
@@ -28,6 +29,16 @@ def test_read_sparse_lightning_metrics(tmp_path):
     np.testing.assert_allclose(curves["val/median_translation_m"].values, [0.41, 0.33, 0.29])
     figure_path = save_training_curves_png(tmp_path / "curves.png", curves, "posenet")
     assert figure_path.stat().st_size > 10_000
+
+
+def test_lowest_logged_value_over_every_log_of_a_run(tmp_path):
+    for version, text in (("version_0", LIGHTNING_METRICS_CSV), ("version_1", "epoch,step,val/median_translation_m\n3,30,0.27\n")):
+        (tmp_path / "logs" / "task" / version).mkdir(parents=True)
+        (tmp_path / "logs" / "task" / version / "metrics.csv").write_text(text)
+    assert lowest_logged_value(tmp_path, "val/median_translation_m") == pytest.approx(0.27)
+    assert lowest_logged_value(tmp_path, "val_loss") == pytest.approx(min(read_lightning_metrics(
+        tmp_path / "logs" / "task" / "version_0" / "metrics.csv")["val_loss"].values))
+    assert lowest_logged_value(tmp_path, "never_logged") == float("inf")
 
 
 def test_panels_group_train_and_val_variants():

@@ -86,6 +86,18 @@ def read_lightning_metrics(path: str | Path) -> dict[str, MetricCurve]:
     return curves
 
 
+
+def lowest_logged_value(run_dir: str | Path, metric: str) -> float:
+    """The lowest value of ``metric`` (e.g. ``val/loss``, what ``export: best`` selects on) over every
+    ``run_dir/logs/**/metrics.csv``; ``inf`` when it was never logged."""
+    lowest = math.inf
+    for path in sorted(Path(run_dir, "logs").rglob("metrics.csv")):
+        curve = read_lightning_metrics(path).get(metric)
+        if curve is not None and curve.values.size:
+            lowest = min(lowest, float(np.min(curve.values)))
+    return lowest
+
+
 def panel_name(metric: str) -> str:
     """The quantity a metric measures: ``"val/loss"``, ``"train_loss_step"`` -> ``"loss"``."""
     return _REDUCTION_SUFFIX.sub("", _SPLIT_PREFIX.sub("", metric)) or metric
