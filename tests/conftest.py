@@ -37,6 +37,15 @@ def require_real_data(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def small_map(tmp_path_factory):
+    """The small real map of ``tests/mapping/small_map.py`` (7-Scenes frames 0-39), built once for the session:
+    the mapping, localisation and report tests only read it."""
+    from tests.mapping.small_map import build_small_map
+
+    return build_small_map(require_real_data("7scenes_redkitchen_seq01"), tmp_path_factory.mktemp("small_map"))
+
+
 @pytest.fixture
 def sevenscenes_dir() -> Path:
     """``7scenes_redkitchen_seq01``: 534 real RGB-D frames with poses (frames/ and camera-intrinsics.txt)."""

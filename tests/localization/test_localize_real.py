@@ -13,7 +13,7 @@ from posekit.localization import Localizer, LocalizerConfig, Refinement, localiz
 from posekit.mapping.frames import load_colour
 from posekit.metrics.pose_errors import absolute_pose_errors
 from tests.conftest import require_real_data
-from tests.mapping.small_map import build_small_map, sevenscenes_frames
+from tests.mapping.small_map import sevenscenes_frames
 
 HELD_OUT = "2,14,30"  # not keyframes (those are 0, 4, 8, ...)
 
@@ -21,11 +21,6 @@ HELD_OUT = "2,14,30"  # not keyframes (those are 0, 4, 8, ...)
 @pytest.fixture(scope="module")
 def data():
     return require_real_data("7scenes_redkitchen_seq01")
-
-
-@pytest.fixture(scope="module")
-def small_map(data, tmp_path_factory):
-    return build_small_map(data, tmp_path_factory.mktemp("map"))
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from posekit.viz.report import write_report
 from posekit.viz.report.map_report import camera_up_axis
 from posekit.viz.report.viewer import decode_cloud
 from tests.conftest import invoke, require_real_data
-from tests.mapping.small_map import build_small_map, sevenscenes_frames
+from tests.mapping.small_map import sevenscenes_frames
 from tests.viz.test_map_report import viewer_data
 
 QUERIES = "9-11,50"  # three among the map's frames (0-39) and one beyond them
@@ -50,11 +50,6 @@ def chosen_indices(chosen):
 @pytest.fixture(scope="module")
 def data():
     return require_real_data("7scenes_redkitchen_seq01")
-
-
-@pytest.fixture(scope="module")
-def small_map(data, tmp_path_factory):
-    return build_small_map(data, tmp_path_factory.mktemp("map"))
 
 
 @pytest.fixture(scope="module")

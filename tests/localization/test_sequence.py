@@ -13,7 +13,7 @@ from posekit.localization import Localizer, LocalizerConfig, Refinement, localiz
 from posekit.localization.sequence import fuse_localized_run
 from posekit.metrics.trajectory_files import read_tum
 from tests.conftest import invoke, require_real_data
-from tests.mapping.small_map import build_small_map, sevenscenes_frames
+from tests.mapping.small_map import sevenscenes_frames
 
 QUERIES = "9-15"  # consecutive, keyframes 12 among them
 
@@ -21,11 +21,6 @@ QUERIES = "9-15"  # consecutive, keyframes 12 among them
 @pytest.fixture(scope="module")
 def data():
     return require_real_data("7scenes_redkitchen_seq01")
-
-
-@pytest.fixture(scope="module")
-def small_map(data, tmp_path_factory):
-    return build_small_map(data, tmp_path_factory.mktemp("map"))
 
 
 def test_fused_sequence_is_not_worse_than_unfused(small_map, data, tmp_path):

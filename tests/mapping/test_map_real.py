@@ -11,17 +11,12 @@ from posekit.errors import DatasetError, FileFormatError
 from posekit.mapping import ColourModel, RgbdCalibration, load_map
 from posekit.mapping.frames import load_colour
 from tests.conftest import require_real_data
-from tests.mapping.small_map import build_small_map, sevenscenes_frames
+from tests.mapping.small_map import sevenscenes_frames
 
 
 @pytest.fixture(scope="module")
 def data():
     return require_real_data("7scenes_redkitchen_seq01")
-
-
-@pytest.fixture(scope="module")
-def small_map(data, tmp_path_factory):
-    return build_small_map(data, tmp_path_factory.mktemp("map"))
 
 
 def test_manifest_keeps_colour_and_depth_cameras_apart(small_map):
