@@ -158,7 +158,8 @@ class PoseNetModule(L.LightningModule):
         -> ``(2B, 4, 4)`` (:func:`views` order)."""
         return self._metric_T_world_cam(self._forward(images))
 
-    def _loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor], PoseOutput]:
+        """The loss, its logged terms and the network's (normalised) outputs it was computed from."""
         out = self._outputs(batch)
         target = views(batch["pose"], _stereo(batch))
         terms = self.criterion(out.translation, out.quaternion, target[:, :3], target[:, 3:7])
@@ -173,10 +174,10 @@ class PoseNetModule(L.LightningModule):
             reprojection = self.reprojection(predicted, batch["T_world_cam"], points, batch["intrinsics"], mask)
             total = total + reprojection
             logs["loss_reprojection"] = reprojection.detach()
-        return total, logs
+        return total, logs, out
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss, logs = self._loss(batch)
+        loss, logs, _ = self._loss(batch)
         size = batch["pose"].shape[0]
         self.log("train/loss", loss, prog_bar=True, batch_size=size)
         for name, value in logs.items():
@@ -187,9 +188,8 @@ class PoseNetModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        loss, _ = self._loss(batch)
-        with torch.no_grad():
-            predicted = self._metric_T_world_cam(self._outputs(batch))
+        loss, _, out = self._loss(batch)
+        predicted = self._metric_T_world_cam(out)
         T_world_cam = views(batch["T_world_cam"], _stereo(batch))
         errors = absolute_pose_errors(T_world_cam, predicted)
         b = predicted.shape[0]
